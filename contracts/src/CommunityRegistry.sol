@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
+
+/// @title PeerGrid community registry
+/// @notice See {ICommunityRegistry}.
+contract CommunityRegistry is ICommunityRegistry, AccessControl {
+    /// @notice Onboards participants and meters, sets tariffs.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Supplier of last resort; may be the market's grid account.
+    bytes32 public constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
+    /// @notice Relays signed meter readings to the market.
+    bytes32 public constant METER_GATEWAY_ROLE = keccak256("METER_GATEWAY_ROLE");
+
+    uint8 public constant SOURCE_SOLAR = 1;
+    uint8 public constant SOURCE_WIND = 2;
+    uint8 public constant SOURCE_BATTERY = 3;
+    uint8 public constant SOURCE_OTHER = 4;
+
+    mapping(address account => Participant) private _participants;
+    mapping(uint32 meterId => Meter) private _meters;
+    mapping(address signer => uint32 meterId) private _meterIdOf;
+    uint32 private _meterCount;
+
+    /// @param admin receives the admin and operator roles
+    constructor(address admin) {
+        if (admin == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(OPERATOR_ROLE, admin);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function registerParticipant(address account, uint32 zone) external onlyRole(OPERATOR_ROLE) {
+        if (account == address(0)) revert ZeroAddress();
+        if (_participants[account].registered) revert ParticipantAlreadyRegistered(account);
+        _participants[account] = Participant({zone: zone, registered: true, active: true, meterId: 0});
+        emit ParticipantRegistered(account, zone);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function setParticipantActive(address account, bool active) external onlyRole(OPERATOR_ROLE) {
+        Participant storage p = _participants[account];
+        if (!p.registered) revert UnknownParticipant(account);
+        p.active = active;
+        emit ParticipantStatusChanged(account, active);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function registerMeter(address signer, address owner, uint8 source)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (uint32 meterId)
+    {
+        if (signer == address(0)) revert ZeroAddress();
+        if (source == 0 || source > SOURCE_OTHER) revert UnknownSource(source);
+        if (_meterIdOf[signer] != 0) revert MeterAlreadyRegistered(signer);
+        Participant storage p = _participants[owner];
+        if (!p.registered) revert UnknownParticipant(owner);
+        if (!p.active) revert ParticipantInactive(owner);
+        if (p.meterId != 0) revert ParticipantAlreadyHasMeter(owner, p.meterId);
+
+        meterId = ++_meterCount;
+        _meters[meterId] = Meter({owner: owner, zone: p.zone, source: source, active: true, signer: signer});
+        _meterIdOf[signer] = meterId;
+        p.meterId = meterId;
+        emit MeterRegistered(meterId, signer, owner, p.zone, source);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function deactivateMeter(uint32 meterId) external onlyRole(OPERATOR_ROLE) {
+        Meter storage m = _meters[meterId];
+        if (m.owner == address(0)) revert UnknownMeterId(meterId);
+        if (!m.active) return;
+        m.active = false;
+        Participant storage p = _participants[m.owner];
+        if (p.meterId == meterId) p.meterId = 0;
+        emit MeterDeactivated(meterId);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function participant(address account) external view returns (Participant memory) {
+        return _participants[account];
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function meter(uint32 meterId) external view returns (Meter memory) {
+        Meter memory m = _meters[meterId];
+        if (m.owner == address(0)) revert UnknownMeterId(meterId);
+        return m;
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function meterIdOf(address signer) external view returns (uint32) {
+        return _meterIdOf[signer];
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function meterCount() external view returns (uint32) {
+        return _meterCount;
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function isGridOperator(address account) external view returns (bool) {
+        return hasRole(GRID_OPERATOR_ROLE, account);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function isMeterGateway(address account) external view returns (bool) {
+        return hasRole(METER_GATEWAY_ROLE, account);
+    }
+}

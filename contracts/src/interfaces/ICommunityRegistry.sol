@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Community registry: who takes part, which meters they own, and in which grid zone.
+/// @notice Roles: the operator onboards participants and meters, the grid operator is the supplier
+/// of last resort, meter gateways relay signed readings. A participant has at most one active meter:
+/// the meter at its grid connection point, whose net export and import is what the market trades.
+interface ICommunityRegistry {
+    /// @notice A participant as the market sees it.
+    /// @param zone grid zone (feeder or substation) of the participant's connection
+    /// @param registered whether the account was ever onboarded
+    /// @param active whether the participant may trade
+    /// @param meterId the participant's active meter, 0 when none
+    struct Participant {
+        uint32 zone;
+        bool registered;
+        bool active;
+        uint32 meterId;
+    }
+
+    /// @notice A smart meter with its own signing key.
+    /// @param owner the participant whose connection the meter measures
+    /// @param zone grid zone, copied from the owner when the meter was registered
+    /// @param source what produces the exported energy (see SOURCE_* constants)
+    /// @param active whether readings signed by this meter are accepted
+    /// @param signer the meter's signing address (its secp256k1 key)
+    struct Meter {
+        address owner;
+        uint32 zone;
+        uint8 source;
+        bool active;
+        address signer;
+    }
+
+    /// @notice The account is zero.
+    error ZeroAddress();
+    /// @notice The account is already a participant.
+    error ParticipantAlreadyRegistered(address account);
+    /// @notice The account is not a participant.
+    error UnknownParticipant(address account);
+    /// @notice The participant is registered but not active.
+    error ParticipantInactive(address account);
+    /// @notice The participant already has an active meter; deactivate it first.
+    error ParticipantAlreadyHasMeter(address account, uint32 meterId);
+    /// @notice A meter with this signing address exists already.
+    error MeterAlreadyRegistered(address signer);
+    /// @notice No meter has this signing address.
+    error UnknownMeter(address signer);
+    /// @notice No meter has this id.
+    error UnknownMeterId(uint32 meterId);
+    /// @notice The energy source code is not one of the SOURCE_* constants.
+    error UnknownSource(uint8 source);
+
+    /// @notice A participant was onboarded.
+    event ParticipantRegistered(address indexed account, uint32 zone);
+    /// @notice A participant was activated or deactivated.
+    event ParticipantStatusChanged(address indexed account, bool active);
+    /// @notice A meter was registered for its owner.
+    event MeterRegistered(uint32 indexed meterId, address indexed signer, address indexed owner, uint32 zone, uint8 source);
+    /// @notice A meter was deactivated; its readings are refused from now on.
+    event MeterDeactivated(uint32 indexed meterId);
+
+    /// @notice Onboards `account` in grid `zone`. Operator only.
+    function registerParticipant(address account, uint32 zone) external;
+
+    /// @notice Activates or deactivates a participant. Operator only.
+    function setParticipantActive(address account, bool active) external;
+
+    /// @notice Registers the meter whose key has address `signer` for `owner`. Operator only.
+    /// @return meterId the new meter's id, starting at 1
+    function registerMeter(address signer, address owner, uint8 source) external returns (uint32 meterId);
+
+    /// @notice Deactivates a meter (replaced, broken or compromised). Operator only.
+    function deactivateMeter(uint32 meterId) external;
+
+    /// @notice The participant record of `account` (zero when unknown).
+    function participant(address account) external view returns (Participant memory);
+
+    /// @notice The meter with id `meterId`; reverts when unknown.
+    function meter(uint32 meterId) external view returns (Meter memory);
+
+    /// @notice The id of the meter with signing address `signer`, 0 when unknown.
+    function meterIdOf(address signer) external view returns (uint32);
+
+    /// @notice Number of meters ever registered; ids run from 1 to this.
+    function meterCount() external view returns (uint32);
+
+    /// @notice Whether `account` holds the grid-operator role.
+    function isGridOperator(address account) external view returns (bool);
+
+    /// @notice Whether `account` holds the meter-gateway role.
+    function isMeterGateway(address account) external view returns (bool);
+}
