@@ -1,0 +1,192 @@
+import { WH_PER_KWH } from "./money.ts";
+
+/** Grid tariffs; every clearing price lies in [feedIn, retail]. */
+export type Tariffs = {
+  feedInMicroPerKwh: bigint;
+  retailMicroPerKwh: bigint;
+};
+
+/** A participant's standing order; a cap of 0 means the participant is not on that side. */
+export type StandingOrder = {
+  askMicroPerKwh: bigint;
+  maxSellWh: bigint;
+  bidMicroPerKwh: bigint;
+  maxBuyWh: bigint;
+};
+
+/** One meter's verified reading in an interval, with its owner's order and escrow. */
+export type MeterPosition = {
+  meterId: number;
+  exportWh: bigint;
+  importWh: bigint;
+  order: StandingOrder;
+  balanceMicro: bigint;
+};
+
+/** What a meter effectively offers and demands: caps applied, prices clamped into the tariff band. */
+export type EffectiveOrder = {
+  meterId: number;
+  offerWh: bigint;
+  askMicroPerKwh: bigint;
+  demandWh: bigint;
+  bidMicroPerKwh: bigint;
+};
+
+export type Fill = { meterId: number; soldWh: bigint; boughtWh: bigint };
+
+/** The clearing of one interval, in the shape the market contract verifies. */
+export type Clearing = {
+  priceLowMicroPerKwh: bigint;
+  priceHighMicroPerKwh: bigint;
+  priceMicroPerKwh: bigint;
+  /** One per meter, in increasing meter id. */
+  fills: Fill[];
+  tradedWh: bigint;
+};
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/**
+ * Applies the market's rules to one position: sell up to the export and the sell cap at an ask of at
+ * least the feed-in tariff; buy up to the import, the buy cap and what escrow pays at the bid, at a bid
+ * of at most the retail price. Mirrors `EnergyMarket._load`.
+ * @example effectiveOrder({ meterId: 1, exportWh: 500n, importWh: 0n, balanceMicro: 0n,
+ *   order: { askMicroPerKwh: 0n, maxSellWh: 10_000n, bidMicroPerKwh: 0n, maxBuyWh: 0n } },
+ *   { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 300_000n })
+ * // { meterId: 1, offerWh: 500n, askMicroPerKwh: 80_000n, demandWh: 0n, bidMicroPerKwh: 0n }
+ */
+export function effectiveOrder(p: MeterPosition, tariffs: Tariffs): EffectiveOrder {
+  const ask = p.order.askMicroPerKwh < tariffs.feedInMicroPerKwh ? tariffs.feedInMicroPerKwh : p.order.askMicroPerKwh;
+  let demandWh = 0n;
+  let bid = 0n;
+  if (p.order.maxBuyWh !== 0n && p.order.bidMicroPerKwh !== 0n) {
+    bid = min(p.order.bidMicroPerKwh, tariffs.retailMicroPerKwh);
+    demandWh = min(min(p.importWh, p.order.maxBuyWh), (p.balanceMicro * WH_PER_KWH) / bid);
+  }
+  return {
+    meterId: p.meterId,
+    offerWh: min(p.exportWh, p.order.maxSellWh),
+    askMicroPerKwh: ask,
+    demandWh,
+    bidMicroPerKwh: bid,
+  };
+}
+
+type Curve = { supplyBelow: bigint; supplyAtOrBelow: bigint; demandAbove: bigint; demandAtOrAbove: bigint };
+
+function curveAt(book: EffectiveOrder[], x: bigint): Curve {
+  const c: Curve = { supplyBelow: 0n, supplyAtOrBelow: 0n, demandAbove: 0n, demandAtOrAbove: 0n };
+  for (const o of book) {
+    if (o.offerWh !== 0n) {
+      if (o.askMicroPerKwh < x) c.supplyBelow += o.offerWh;
+      if (o.askMicroPerKwh <= x) c.supplyAtOrBelow += o.offerWh;
+    }
+    if (o.demandWh !== 0n) {
+      if (o.bidMicroPerKwh > x) c.demandAbove += o.demandWh;
+      if (o.bidMicroPerKwh >= x) c.demandAtOrAbove += o.demandWh;
+    }
+  }
+  return c;
+}
+
+/** Smallest x in [lo, hi] with pred(x), for a predicate false below some point and true from it on. */
+function firstTrue(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
+  while (lo < hi) {
+    const mid = (lo + hi) / 2n;
+    if (pred(mid)) hi = mid;
+    else lo = mid + 1n;
+  }
+  return lo;
+}
+
+/** Fills one side: better-priced orders fully, ties at p pro rata with remainder to lowest ids. */
+function fillSide(
+  book: EffectiveOrder[],
+  quantity: (o: EffectiveOrder) => bigint,
+  isBetter: (o: EffectiveOrder) => boolean,
+  isTied: (o: EffectiveOrder) => boolean,
+  residualWh: bigint | undefined,
+): bigint[] {
+  const tiedWh = book.reduce((sum, o) => (isTied(o) ? sum + quantity(o) : sum), 0n);
+  const fills = book.map((o) => {
+    if (quantity(o) === 0n) return 0n;
+    if (isBetter(o)) return quantity(o);
+    if (!isTied(o)) return 0n;
+    return residualWh === undefined ? quantity(o) : (quantity(o) * residualWh) / tiedWh;
+  });
+  if (residualWh !== undefined) {
+    let remainder = residualWh - book.reduce((sum, o, i) => (isTied(o) ? sum + (fills[i] ?? 0n) : sum), 0n);
+    for (let i = 0; i < book.length && remainder > 0n; i++) {
+      const o = book[i] as EffectiveOrder;
+      if (isTied(o) && quantity(o) !== 0n) {
+        fills[i] = (fills[i] ?? 0n) + 1n;
+        remainder -= 1n;
+      }
+    }
+  }
+  return fills;
+}
+
+/**
+ * Clears one interval as a uniform-price double auction (the rule is in docs/architecture.md and
+ * `ClearingVerifier.sol`): the price is the midpoint of the interval of equilibrium prices inside
+ * [feed-in, retail], every order priced better than it is filled, ties on the long side are rationed
+ * pro rata. Pure and deterministic: positions may arrive in any order.
+ * @example
+ * const tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 300_000n };
+ * const seller = { meterId: 1, exportWh: 1000n, importWh: 0n, balanceMicro: 0n,
+ *   order: { askMicroPerKwh: 100_000n, maxSellWh: 10_000n, bidMicroPerKwh: 0n, maxBuyWh: 0n } };
+ * const buyer = { meterId: 2, exportWh: 0n, importWh: 600n, balanceMicro: 10_000_000n,
+ *   order: { askMicroPerKwh: 0n, maxSellWh: 0n, bidMicroPerKwh: 250_000n, maxBuyWh: 10_000n } };
+ * clearInterval([buyer, seller], tariffs).priceMicroPerKwh // 100_000n: supply is long, price falls to the ask
+ */
+export function clearInterval(positions: readonly MeterPosition[], tariffs: Tariffs): Clearing {
+  const { feedInMicroPerKwh: feedIn, retailMicroPerKwh: retail } = tariffs;
+  if (feedIn <= 0n || feedIn > retail) throw new RangeError(`invalid tariffs: feed-in ${feedIn}, retail ${retail}`);
+  const sorted = [...positions].sort((a, b) => a.meterId - b.meterId);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]?.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${sorted[i]?.meterId} appears twice`);
+  }
+  const book = sorted.map((p) => effectiveOrder(p, tariffs));
+
+  // Lowest price where demand strictly above it fits in supply at or below it; highest price where
+  // supply strictly below it fits in demand at or above it. Both predicates are monotone in x.
+  const low = firstTrue(feedIn, retail, (x) => {
+    const c = curveAt(book, x);
+    return c.demandAbove <= c.supplyAtOrBelow;
+  });
+  const high =
+    firstTrue(feedIn, retail + 1n, (x) => {
+      if (x > retail) return true;
+      const c = curveAt(book, x);
+      return c.supplyBelow > c.demandAtOrAbove;
+    }) - 1n;
+  const price = (low + high) / 2n;
+
+  const at = curveAt(book, price);
+  const volume = min(at.supplyAtOrBelow, at.demandAtOrAbove);
+  const sellersRationed = at.supplyAtOrBelow > volume;
+  const buyersRationed = !sellersRationed && at.demandAtOrAbove > volume;
+
+  const sold = fillSide(
+    book,
+    (o) => o.offerWh,
+    (o) => o.askMicroPerKwh < price,
+    (o) => o.askMicroPerKwh === price,
+    sellersRationed ? volume - at.supplyBelow : undefined,
+  );
+  const bought = fillSide(
+    book,
+    (o) => o.demandWh,
+    (o) => o.bidMicroPerKwh > price,
+    (o) => o.bidMicroPerKwh === price,
+    buyersRationed ? volume - at.demandAbove : undefined,
+  );
+  return {
+    priceLowMicroPerKwh: low,
+    priceHighMicroPerKwh: high,
+    priceMicroPerKwh: price,
+    fills: book.map((o, i) => ({ meterId: o.meterId, soldWh: sold[i] ?? 0n, boughtWh: bought[i] ?? 0n })),
+    tradedWh: volume,
+  };
+}
