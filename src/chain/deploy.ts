@@ -1,0 +1,116 @@
+import { type Address, type PrivateKeyAccount, encodeDeployData, encodeFunctionData, getContractAddress, keccak256, toHex } from "viem";
+import type { Tariffs } from "../core/clearing.ts";
+import type { ChainClient } from "./chainClient.ts";
+import {
+  communityCreditAbi,
+  communityCreditBytecode,
+  communityRegistryAbi,
+  communityRegistryBytecode,
+  energyMarketAbi,
+  energyMarketBytecode,
+  energyTokenAbi,
+  energyTokenBytecode,
+} from "./generated/contracts.ts";
+
+/** Where a PeerGrid community lives on a chain. */
+export type Deployment = {
+  chainId: number;
+  registry: Address;
+  settlementToken: Address;
+  energyToken: Address;
+  market: Address;
+  deployedAtBlock: bigint;
+  intervalSeconds: bigint;
+  readingWindowSeconds: bigint;
+  firstInterval: bigint;
+};
+
+export type DeployParameters = {
+  /** Deploys, and becomes admin and operator of the registry, credit and energy token. */
+  operator: PrivateKeyAccount;
+  gridAccount: Address;
+  gateway: Address;
+  intervalSeconds: bigint;
+  readingWindowSeconds: bigint;
+  firstInterval: bigint;
+  tariffs: Tariffs;
+  /** An existing ERC-20 to settle in; when absent a CommunityCredit token is deployed. */
+  settlementToken?: Address;
+};
+
+export const roles = {
+  operator: keccak256(toHex("OPERATOR_ROLE")),
+  gridOperator: keccak256(toHex("GRID_OPERATOR_ROLE")),
+  meterGateway: keccak256(toHex("METER_GATEWAY_ROLE")),
+  minter: keccak256(toHex("MINTER_ROLE")),
+} as const;
+
+/**
+ * Deploys the registry, settlement token (unless given), energy token and market in one block, then
+ * grants the market the minter role and the grid account and gateway their roles in a second.
+ * @example const deployment = await deployPeerGrid(chain, { operator, gridAccount, gateway, ... });
+ */
+export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): Promise<Deployment> {
+  const from = p.operator.address;
+  let nonce = await chain.public.getTransactionCount({ address: from, blockTag: "pending" });
+  const next = () => getContractAddress({ from, nonce: BigInt(nonce++) });
+  const registry = next();
+  const settlementToken = p.settlementToken ?? next();
+  const energyToken = next();
+  const market = next();
+  const deploy = (abi: never, bytecode: `0x${string}`, args: unknown[], action: string) => ({
+    account: p.operator,
+    data: encodeDeployData({ abi, bytecode, args } as never),
+    abi,
+    action,
+  });
+  const receipts = await chain.send([
+    deploy(communityRegistryAbi as never, communityRegistryBytecode, [from], "deploy CommunityRegistry"),
+    ...(p.settlementToken ? [] : [deploy(communityCreditAbi as never, communityCreditBytecode, [from], "deploy CommunityCredit")]),
+    deploy(energyTokenAbi as never, energyTokenBytecode, [from, "https://peergrid.example/energy/{id}.json"], "deploy EnergyToken"),
+    deploy(
+      energyMarketAbi as never,
+      energyMarketBytecode,
+      [registry, energyToken, settlementToken, p.gridAccount, Number(p.intervalSeconds), Number(p.readingWindowSeconds), p.firstInterval, p.tariffs],
+      "deploy EnergyMarket",
+    ),
+  ]);
+  const deployed = receipts.map((r) => r.contractAddress?.toLowerCase());
+  for (const address of [registry, energyToken, market, ...(p.settlementToken ? [] : [settlementToken])]) {
+    if (!deployed.includes(address.toLowerCase())) throw new Error(`contract not deployed at the expected address ${address}`);
+  }
+  await chain.send([
+    {
+      account: p.operator,
+      to: energyToken,
+      data: encodeFunctionData({ abi: energyTokenAbi, functionName: "grantRole", args: [roles.minter, market] }),
+      abi: energyTokenAbi,
+      action: "grant minter role to the market",
+    },
+    {
+      account: p.operator,
+      to: registry,
+      data: encodeFunctionData({ abi: communityRegistryAbi, functionName: "grantRole", args: [roles.gridOperator, p.gridAccount] }),
+      abi: communityRegistryAbi,
+      action: "grant grid-operator role",
+    },
+    {
+      account: p.operator,
+      to: registry,
+      data: encodeFunctionData({ abi: communityRegistryAbi, functionName: "grantRole", args: [roles.meterGateway, p.gateway] }),
+      abi: communityRegistryAbi,
+      action: "grant meter-gateway role",
+    },
+  ]);
+  return {
+    chainId: chain.chainId,
+    registry,
+    settlementToken,
+    energyToken,
+    market,
+    deployedAtBlock: (receipts[0] as { blockNumber: bigint }).blockNumber,
+    intervalSeconds: p.intervalSeconds,
+    readingWindowSeconds: p.readingWindowSeconds,
+    firstInterval: p.firstInterval,
+  };
+}

@@ -1,0 +1,53 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
+import type { Hex } from "viem";
+
+/** One block the embedded chain mined: its number, timestamp and raw signed transactions, in order. */
+export type JournalBlock = { number: number; timestamp: string; txs: Hex[] };
+
+export type BlockJournal = {
+  readonly blocks: readonly JournalBlock[];
+  append(block: JournalBlock): void;
+  close(): void;
+};
+
+/**
+ * An append-only, fsync'd log of every block the embedded chain mined. It is what makes a block
+ * durable: a block counts as acknowledged once its line is on disk, and replaying the log into a fresh
+ * node rebuilds exactly the same chain. A line torn by a crash mid-write was never acknowledged; it is
+ * cut off when the journal is opened.
+ * @example const journal = openBlockJournal(".peergrid/blocks.jsonl"); journal.append({ number: 1, timestamp: "900", txs: [] });
+ */
+export function openBlockJournal(path: string): BlockJournal {
+  const blocks: JournalBlock[] = [];
+  if (existsSync(path)) {
+    const text = readFileSync(path, "utf8");
+    let goodBytes = 0;
+    for (const line of text.split("\n")) {
+      if (line.length === 0) break;
+      let block: JournalBlock;
+      try {
+        block = JSON.parse(line) as JournalBlock;
+      } catch {
+        break;
+      }
+      if (typeof block.number !== "number" || !Array.isArray(block.txs)) break;
+      blocks.push(block);
+      goodBytes += Buffer.byteLength(line) + 1;
+    }
+    if (goodBytes < Buffer.byteLength(text)) truncateSync(path, goodBytes);
+  }
+  const fd = openSync(path, "a");
+  return {
+    blocks,
+    append(block) {
+      const bytes = Buffer.from(`${JSON.stringify(block)}\n`);
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+      fsyncSync(fd);
+      blocks.push(block);
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { type Address, type PrivateKeyAccount, maxUint256, parseEther } from "viem";
+import type { ChainClient, TxRequest } from "../chain/chainClient.ts";
+import type { Deployment } from "../chain/deploy.ts";
+import { communityCreditAbi, communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
+import { callTx } from "../chain/market.ts";
+import type { DemoCommunity } from "./demoCommunity.ts";
+
+const SOURCE_SOLAR = 1;
+const SOURCE_OTHER = 4;
+
+/**
+ * Gives every demo account gas money from `funder`. Skips accounts that have enough.
+ * @example await fundDemoAccounts(chain, funder, community)
+ */
+export async function fundDemoAccounts(chain: ChainClient, funder: PrivateKeyAccount, community: DemoCommunity) {
+  const accounts = [community.operator, community.gateway, community.keeper, community.grid, ...community.households.map((h) => h.account)];
+  const amount = parseEther("10");
+  const balances = await Promise.all(accounts.map((a) => chain.public.getBalance({ address: a.address })));
+  const txs: TxRequest[] = accounts
+    .filter((_, i) => (balances[i] as bigint) < amount / 2n)
+    .map((a) => ({ account: funder, to: a.address, value: amount, abi: [], action: `fund ${a.address}` }));
+  await chain.send(txs);
+}
+
+/**
+ * Registers the demo households and their meters, escrows their opening credit and the grid account's,
+ * and sets their standing orders. Every step checks the chain first, so running it again (after a
+ * crash half-way, say) completes what is missing and repeats nothing.
+ * @example await onboardDemoCommunity(chain, deployment, community)
+ */
+export async function onboardDemoCommunity(chain: ChainClient, deployment: Deployment, community: DemoCommunity) {
+  const { operator, households } = community;
+  const read = chain.public.readContract;
+  const participants = await Promise.all(
+    households.map((h) =>
+      read({ address: deployment.registry, abi: communityRegistryAbi, functionName: "participant", args: [h.account.address] }),
+    ),
+  );
+  await chain.send(
+    households
+      .filter((_, i) => !participants[i]?.registered)
+      .map((h) => callTx(operator, deployment.registry, communityRegistryAbi, "registerParticipant", [h.account.address, h.zone])),
+  );
+  const meterIds = await Promise.all(
+    households.map((h) => read({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterIdOf", args: [h.meter.address] })),
+  );
+  await chain.send(
+    households
+      .filter((_, i) => meterIds[i] === 0)
+      .map((h) =>
+        callTx(operator, deployment.registry, communityRegistryAbi, "registerMeter", [
+          h.meter.address,
+          h.account.address,
+          h.profile.pvKwp > 0 ? SOURCE_SOLAR : SOURCE_OTHER,
+        ]),
+      ),
+  );
+
+  const deposits: { account: Address; amount: bigint }[] = [
+    { account: community.grid.address, amount: community.gridDepositMicro },
+    ...households.map((h) => ({ account: h.account.address, amount: h.depositMicro })),
+  ];
+  const escrow = await Promise.all(
+    deposits.map((d) => read({ address: deployment.market, abi: energyMarketAbi, functionName: "balanceOf", args: [d.account] })),
+  );
+  const missing = deposits.filter((_, i) => escrow[i] === 0n);
+  if (missing.length > 0) {
+    const total = missing.reduce((s, d) => s + d.amount, 0n);
+    await chain.send([
+      callTx(operator, deployment.settlementToken, communityCreditAbi, "mint", [operator.address, total]),
+      callTx(operator, deployment.settlementToken, communityCreditAbi, "approve", [deployment.market, maxUint256]),
+    ]);
+    await chain.send(missing.map((d) => callTx(operator, deployment.market, energyMarketAbi, "depositFor", [d.account, d.amount])));
+  }
+
+  const orders = await Promise.all(
+    households.map((h) =>
+      read({ address: deployment.market, abi: energyMarketAbi, functionName: "standingOrderOf", args: [h.account.address] }),
+    ),
+  );
+  await chain.send(
+    households
+      .filter((h, i) => orders[i]?.maxBuyWh !== h.order.maxBuyWh || orders[i]?.bidMicroPerKwh !== h.order.bidMicroPerKwh)
+      .map((h) => callTx(h.account, deployment.market, energyMarketAbi, "setStandingOrder", [h.order])),
+  );
+}

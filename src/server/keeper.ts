@@ -1,0 +1,139 @@
+import { type PrivateKeyAccount, parseEventLogs } from "viem";
+import { clearInterval } from "../core/clearing.ts";
+import { intervalBounds } from "../core/interval.ts";
+import type { ChainClient } from "../chain/chainClient.ts";
+import type { Deployment } from "../chain/deploy.ts";
+import { communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
+import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
+import { type SignedReading, verifyReading } from "../metering/reading.ts";
+
+/** Supplies the signed readings of an interval (meters, a gateway's queue, a simulation). */
+export type ReadingSource = (interval: bigint) => Promise<SignedReading[]>;
+
+/** What happened in one interval, as the chain recorded it. */
+export type IntervalReport = {
+  interval: bigint;
+  startsAt: bigint;
+  meters: number;
+  priceMicroPerKwh: bigint;
+  tradedWh: bigint;
+  exportWh: bigint;
+  importWh: bigint;
+  toGridWh: bigint;
+  fromGridWh: bigint;
+  trades: bigint;
+  readingsGas: bigint;
+  settlementGas: bigint;
+  /** Readings refused off chain (bad signature) before they cost gas. */
+  rejectedReadings: number;
+};
+
+export type Keeper = {
+  /** Submits the interval's readings, waits for its window to close, clears and settles it. */
+  closeInterval(interval: bigint): Promise<IntervalReport>;
+  nextInterval(): Promise<bigint>;
+};
+
+export type KeeperOptions = {
+  chain: ChainClient;
+  deployment: Deployment;
+  gateway: PrivateKeyAccount;
+  settler: PrivateKeyAccount;
+  readings: ReadingSource;
+  /** Readings per transaction. */
+  batchSize?: number;
+  log?: (message: string) => void;
+};
+
+/**
+ * The keeper closes intervals on time. Every step can be repeated after a crash: readings already
+ * on chain are not sent again, and an interval already settled is only reported.
+ * @example const keeper = createKeeper({ chain, deployment, gateway, settler, readings }); await keeper.closeInterval(await keeper.nextInterval());
+ */
+export function createKeeper(options: KeeperOptions): Keeper {
+  const { chain, deployment, gateway, settler } = options;
+  const batchSize = options.batchSize ?? 100;
+  const log = options.log ?? (() => {});
+  const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
+  const timing = { intervalSeconds: deployment.intervalSeconds, readingWindowSeconds: deployment.readingWindowSeconds };
+
+  async function submitReadings(interval: bigint, closesAt: bigint) {
+    const all = await options.readings(interval);
+    const verified: SignedReading[] = [];
+    let rejected = 0;
+    for (const reading of all) {
+      if (reading.interval === interval && (await verifyReading(domain, reading))) verified.push(reading);
+      else {
+        rejected++;
+        log(`refused a reading for meter ${reading.meter}, interval ${reading.interval}: bad signature or wrong interval`);
+      }
+    }
+    const recorded = new Set(
+      (await readIntervalPositions(chain, deployment, interval)).map((p) => p.meterId),
+    );
+    const meterIds = await Promise.all(
+      verified.map((r) =>
+        chain.public.readContract({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterIdOf", args: [r.meter] }),
+      ),
+    );
+    const missing = verified.filter((_, i) => !recorded.has(meterIds[i] as number));
+    if (missing.length === 0) return { gas: 0n, rejected };
+    if ((await chain.now()) >= closesAt) {
+      log(`interval ${interval}: reading window closed before ${missing.length} readings were sent; settling without them`);
+      return { gas: 0n, rejected };
+    }
+    const txs = [];
+    for (let i = 0; i < missing.length; i += batchSize) {
+      txs.push(callTx(gateway, deployment.market, energyMarketAbi, "submitReadings", [missing.slice(i, i + batchSize)]));
+    }
+    const receipts = await chain.send(txs);
+    return { gas: receipts.reduce((sum, r) => sum + r.gasUsed, 0n), rejected };
+  }
+
+  async function closeInterval(interval: bigint): Promise<IntervalReport> {
+    const { startsAt, endsAt, closesAt } = intervalBounds(interval, timing);
+    await chain.advanceTo(endsAt);
+    const next = await readNextIntervalToSettle(chain, deployment);
+    if (interval < next) throw new Error(`interval ${interval} is settled already (next is ${next})`);
+    if (interval > next) throw new Error(`interval ${next} must be settled before ${interval}`);
+
+    const readings = await submitReadings(interval, closesAt);
+    await chain.advanceTo(closesAt);
+    const [positions, tariffs] = await Promise.all([
+      readIntervalPositions(chain, deployment, interval),
+      readTariffs(chain, deployment),
+    ]);
+    const clearing = clearInterval(positions, tariffs);
+    const [receipt] = await chain.send([
+      callTx(settler, deployment.market, energyMarketAbi, "settleInterval", [
+        interval,
+        {
+          priceLowMicroPerKwh: clearing.priceLowMicroPerKwh,
+          priceHighMicroPerKwh: clearing.priceHighMicroPerKwh,
+          priceMicroPerKwh: clearing.priceMicroPerKwh,
+          fills: clearing.fills,
+        },
+      ]),
+    ]);
+    if (!receipt) throw new Error("no receipt for settleInterval");
+    const [settled] = parseEventLogs({ abi: energyMarketAbi, eventName: "IntervalSettled", logs: receipt.logs });
+    if (!settled) throw new Error(`settleInterval for ${interval} emitted no IntervalSettled event`);
+    return {
+      interval,
+      startsAt,
+      meters: positions.length,
+      priceMicroPerKwh: settled.args.priceMicroPerKwh,
+      tradedWh: settled.args.tradedWh,
+      exportWh: positions.reduce((s, p) => s + p.exportWh, 0n),
+      importWh: positions.reduce((s, p) => s + p.importWh, 0n),
+      toGridWh: settled.args.toGridWh,
+      fromGridWh: settled.args.fromGridWh,
+      trades: settled.args.trades,
+      readingsGas: readings.gas,
+      settlementGas: receipt.gasUsed,
+      rejectedReadings: readings.rejected,
+    };
+  }
+
+  return { closeInterval, nextInterval: () => readNextIntervalToSettle(chain, deployment) };
+}
