@@ -55,7 +55,7 @@ export type CreateChainClientOptions = {
  */
 export async function createChainClient(options: CreateChainClientOptions): Promise<ChainClient> {
   const pollingInterval = options.pollingIntervalMs ?? 250;
-  const client = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 2 }), pollingInterval });
+  const client = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 2 }), pollingInterval, cacheTime: 0 });
   let chainId: number;
   try {
     chainId = await client.getChainId();

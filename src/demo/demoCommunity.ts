@@ -82,18 +82,25 @@ export function createDemoCommunity(options: { seed: string; households: number;
   };
 }
 
+/** Maps market intervals to simulated time: the first interval is simulated from `startAt` on. */
+export type DemoTimeline = { startAt: bigint; firstInterval: bigint; intervalSeconds: bigint };
+
 /**
- * The signed readings every demo meter produces for `interval`: a pure function of the community and
- * the interval, so after a restart the same readings are produced again.
- * @example const readings = await demoReadings(community, domain, 1_980_000n, 900n)
+ * The signed readings every demo meter produces for `interval`: the simulated households' energy over
+ * the interval's slice of the simulated day. A pure function of the community, the timeline and the
+ * interval, so after a restart the same readings are produced again. On the embedded chain, chain time
+ * is simulated time; on an external node running in real time the simulated day still starts at
+ * `startAt`, so a demo on a real chain at night still sees the sun.
+ * @example const readings = await demoReadings(community, domain, timeline, 1_980_000n)
  */
 export async function demoReadings(
   community: DemoCommunity,
   domain: ReadingDomain,
+  timeline: DemoTimeline,
   interval: bigint,
-  intervalSeconds: bigint,
 ): Promise<SignedReading[]> {
-  const startsAt = Number(interval * intervalSeconds);
+  const { intervalSeconds } = timeline;
+  const startsAt = Number(timeline.startAt + (interval - timeline.firstInterval) * intervalSeconds);
   return Promise.all(
     community.households.map((h) => {
       const { exportWh, importWh } = householdIntervalWh(h.profile, startsAt, Number(intervalSeconds));

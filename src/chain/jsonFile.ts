@@ -1,0 +1,32 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+
+/**
+ * Reads a JSON file, or returns undefined when it does not exist.
+ * @example const deployment = readJsonFile<DeploymentFile>(".peergrid/deployment.json")
+ */
+export function readJsonFile<T>(path: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Writes JSON so that a crash leaves either the old file or the new one, never half of one:
+ * write a temporary file, fsync it, rename it over the target. Bigints are written as strings.
+ * @example writeJsonFileAtomic(".peergrid/deployment.json", deployment)
+ */
+export function writeJsonFileAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w");
+  const bytes = Buffer.from(`${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,36 @@
+import { formatFixed, shareBasisPoints } from "../core/money.ts";
+import type { IntervalReport } from "../server/keeper.ts";
+import { localDateTime } from "../sim/localTime.ts";
+import { centralEuropeanUtcOffsetMinutes } from "../sim/localTime.ts";
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** "2026-06-15 09:00 +02:00" for a unix time, in the demo's Central European time. */
+export function formatLocalTime(unixSeconds: bigint): string {
+  const offset = centralEuropeanUtcOffsetMinutes(Number(unixSeconds));
+  const t = localDateTime(Number(unixSeconds), offset);
+  const hh = Math.floor(t.secondOfDay / 3600);
+  const mm = Math.floor((t.secondOfDay % 3600) / 60);
+  return `${t.year}-${two(t.month)}-${two(t.day)} ${two(hh)}:${two(mm)} ${offset >= 0 ? "+" : "-"}${two(Math.abs(offset) / 60)}:00`;
+}
+
+const kwh = (wh: bigint) => formatFixed(wh, 3, 3).padStart(8);
+
+/**
+ * One line per interval: when, clearing price, traded energy, local share of demand, grid flows.
+ * @example formatIntervalLine(report) // "2026-06-15 09:00 +02:00  #1978640  price 0.1234/kWh  traded  12.345 kWh ..."
+ */
+export function formatIntervalLine(r: IntervalReport): string {
+  const localShare = shareBasisPoints(r.tradedWh, r.importWh);
+  return [
+    formatLocalTime(r.startsAt),
+    `#${r.interval}`,
+    `price ${formatFixed(r.priceMicroPerKwh, 6, 4)}/kWh`,
+    `traded ${kwh(r.tradedWh)} kWh`,
+    `local ${formatFixed(localShare, 2, 1).padStart(5)}% of demand`,
+    `to grid ${kwh(r.toGridWh)} kWh`,
+    `from grid ${kwh(r.fromGridWh)} kWh`,
+    `trades ${String(r.trades).padStart(3)}`,
+    `gas ${formatFixed(r.readingsGas + r.settlementGas, 3, 0)}k`,
+  ].join("  ");
+}

@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import type { Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { type ChainClient, createChainClient } from "../chain/chainClient.ts";
+import { type Deployment, deployPeerGrid } from "../chain/deploy.ts";
+import { openEmbeddedChain } from "../chain/embeddedChain.ts";
+import { PeerGridError } from "../chain/errors.ts";
+import { readJsonFile, writeJsonFileAtomic } from "../chain/jsonFile.ts";
+import { intervalAt } from "../core/interval.ts";
+import { type DemoCommunity, type DemoTimeline, createDemoCommunity, demoTariffs } from "../demo/demoCommunity.ts";
+import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
+
+/** Anvil's first development account: funded at genesis on the embedded chain and on any test anvil. */
+const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+export type CommunityOptions = {
+  dataDir: string;
+  rpcUrl: string | undefined;
+  seed: string;
+  households: number;
+  /** Simulated start of the embedded chain (unix seconds). */
+  startAt: bigint;
+  intervalSeconds: bigint;
+  readingWindowSeconds: bigint;
+  /** Key that pays gas money to the demo accounts on an external chain. */
+  funderKey: `0x${string}` | undefined;
+};
+
+export type OpenCommunity = {
+  chain: ChainClient;
+  deployment: Deployment;
+  community: DemoCommunity;
+  timeline: DemoTimeline;
+  close(): Promise<void>;
+};
+
+type DeploymentFile = Record<keyof Deployment, string | number>;
+
+function parseDeployment(file: DeploymentFile): Deployment {
+  return {
+    chainId: Number(file.chainId),
+    registry: file.registry as Address,
+    settlementToken: file.settlementToken as Address,
+    energyToken: file.energyToken as Address,
+    market: file.market as Address,
+    deployedAtBlock: BigInt(file.deployedAtBlock),
+    intervalSeconds: BigInt(file.intervalSeconds),
+    readingWindowSeconds: BigInt(file.readingWindowSeconds),
+    firstInterval: BigInt(file.firstInterval),
+  };
+}
+
+/**
+ * Opens the chain (embedded by default, or the node at `rpcUrl`), and the community kept in the data
+ * directory. With `create`, deploys and onboards whatever is missing; every step is idempotent, so a
+ * start interrupted anywhere completes on the next start.
+ */
+export async function openCommunity(options: CommunityOptions, create: boolean): Promise<OpenCommunity> {
+  const { dataDir } = options;
+  const communityFile = join(dataDir, "community.json");
+  const saved = readJsonFile<{ seed: string; households: number; startAt: string }>(communityFile);
+  if (!saved && !create) {
+    throw new PeerGridError(`no PeerGrid community in ${dataDir}`, { hint: "run `peergrid start` first, or pass --data-dir" });
+  }
+  if (saved && (saved.seed !== options.seed || saved.households !== options.households || saved.startAt !== options.startAt.toString())) {
+    throw new PeerGridError(
+      `${dataDir} holds a community of ${saved.households} households (seed "${saved.seed}", start ${saved.startAt}), not ${options.households} (seed "${options.seed}", start ${options.startAt})`,
+      { hint: "start it with the same --households, --seed and --start, or use another --data-dir" },
+    );
+  }
+
+  let chain: ChainClient;
+  let close: () => Promise<void>;
+  if (options.rpcUrl) {
+    chain = await createChainClient({ rpcUrl: options.rpcUrl, pollingIntervalMs: 200 });
+    close = async () => {};
+  } else {
+    const embedded = await openEmbeddedChain(join(dataDir, "chain"), options.startAt - options.intervalSeconds);
+    chain = embedded.chain;
+    close = embedded.close;
+  }
+  try {
+    const community = createDemoCommunity({ seed: options.seed, households: options.households, tariffs: demoTariffs });
+    const deploymentFile = join(dataDir, `deployment-${chain.chainId}.json`);
+    const savedDeployment = readJsonFile<DeploymentFile>(deploymentFile);
+    let deployment: Deployment;
+    if (savedDeployment) {
+      deployment = parseDeployment(savedDeployment);
+      const code = await chain.public.getCode({ address: deployment.market });
+      if (!code || code === "0x") {
+        throw new PeerGridError(`the market recorded in ${deploymentFile} has no code on chain ${chain.chainId}`, {
+          hint: "the chain was reset; move the data directory away and start again",
+        });
+      }
+    } else if (!create) {
+      throw new PeerGridError(`nothing deployed on chain ${chain.chainId} from ${dataDir}`, { hint: "run `peergrid start` first" });
+    } else {
+      writeJsonFileAtomic(communityFile, { seed: options.seed, households: options.households, startAt: options.startAt });
+      const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
+      await fundDemoAccounts(chain, funder, community);
+      deployment = await deployPeerGrid(chain, {
+        operator: community.operator,
+        gridAccount: community.grid.address,
+        gateway: community.gateway.address,
+        intervalSeconds: options.intervalSeconds,
+        readingWindowSeconds: options.readingWindowSeconds,
+        firstInterval: intervalAt(await chain.now(), options) + 1n,
+        tariffs: demoTariffs,
+      });
+      writeJsonFileAtomic(deploymentFile, deployment);
+    }
+    if (create) {
+      const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
+      await fundDemoAccounts(chain, funder, community);
+      await onboardDemoCommunity(chain, deployment, community);
+    }
+    const timeline = { startAt: options.startAt, firstInterval: deployment.firstInterval, intervalSeconds: deployment.intervalSeconds };
+    return { chain, deployment, community, timeline, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+import { resolve } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { PeerGridError } from "../chain/errors.ts";
+import type { CommunityOptions } from "./openCommunity.ts";
+
+/** Options every command that opens a community understands. */
+export const communityOptionSpec = {
+  "data-dir": { type: "string" },
+  "rpc-url": { type: "string" },
+  seed: { type: "string" },
+  households: { type: "string" },
+  start: { type: "string" },
+  "interval-seconds": { type: "string" },
+  "reading-window-seconds": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+export const communityOptionHelp = `
+Chain and community:
+  --data-dir <dir>               where the embedded chain and the community live (default .peergrid,
+                                 or $PEERGRID_DATA_DIR)
+  --rpc-url <url>                use this EVM JSON-RPC node instead of the embedded chain
+                                 (or $PEERGRID_RPC_URL); $PEERGRID_FUNDER_KEY pays the demo accounts' gas
+  --households <n>               households in the demo community (default 20)
+  --seed <text>                  seed of the demo community: same seed, same community (default "demo")
+  --start <iso time>             simulated start on the embedded chain (default 2026-06-15T09:00:00+02:00)
+  --interval-seconds <n>         market interval length, at first deployment (default 900)
+  --reading-window-seconds <n>   how long readings are accepted after an interval ends (default 300)
+  -h, --help                     show this help`;
+
+/** Parses a positive integer option, with an error that names the option. */
+export function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) {
+    throw new PeerGridError(`--${name} must be a positive whole number, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** Turns parsed options and the environment into CommunityOptions. */
+export function communityOptions(values: Record<string, string | boolean | undefined>, env = process.env): CommunityOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const startText = str("start") ?? "2026-06-15T09:00:00+02:00";
+  const startMs = Date.parse(startText);
+  if (Number.isNaN(startMs)) throw new PeerGridError(`--start must be an ISO date and time, got "${startText}"`);
+  const funderKey = env.PEERGRID_FUNDER_KEY;
+  if (funderKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(funderKey)) {
+    throw new PeerGridError("PEERGRID_FUNDER_KEY must be a 32-byte hex private key starting with 0x");
+  }
+  return {
+    dataDir: resolve(str("data-dir") ?? env.PEERGRID_DATA_DIR ?? ".peergrid"),
+    rpcUrl: str("rpc-url") ?? env.PEERGRID_RPC_URL,
+    seed: str("seed") ?? "demo",
+    households: positiveInteger("households", str("households"), 20),
+    startAt: BigInt(Math.floor(startMs / 1000)),
+    intervalSeconds: BigInt(positiveInteger("interval-seconds", str("interval-seconds"), 900)),
+    readingWindowSeconds: BigInt(positiveInteger("reading-window-seconds", str("reading-window-seconds"), 300)),
+    funderKey: funderKey as `0x${string}` | undefined,
+  };
+}
+
+/** parseArgs with errors turned into PeerGridErrors that point at --help. */
+export function parseCommandArgs<T extends ParseArgsConfig["options"]>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new PeerGridError(`peergrid ${command}: ${(error as Error).message}`, { hint: `run \`peergrid ${command} --help\`` });
+  }
+}

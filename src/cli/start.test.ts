@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseEventLogs } from "viem";
+import { afterEach, describe, expect, it } from "vitest";
+import { anvilBinary } from "../chain/anvil.ts";
+import { communityCreditAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
+import { readNextIntervalToSettle } from "../chain/market.ts";
+import { createRandom } from "../sim/random.ts";
+import { main } from "./main.ts";
+import { openCommunity } from "./openCommunity.ts";
+import { communityOptions } from "./options.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "peergrid-start-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+type Run = { child: ChildProcess; lines: string[]; exited: Promise<number | null> };
+
+/** Runs `peergrid start` in its own process group, collecting stdout lines. */
+function runStart(args: string[]): Run {
+  const child = spawn(process.execPath, [join(root, "bin", "peergrid.js"), "start", ...args], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanup.push(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  });
+  const lines: string[] = [];
+  let buffer = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    lines.push(...parts);
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      if (code) lines.push(`[stderr] ${stderr}`);
+      resolve(code);
+    }),
+  );
+  return { child, lines, exited };
+}
+
+const intervalLines = (lines: string[]) => lines.filter((l) => / #\d+ /.test(l));
+const intervalOf = (line: string) => BigInt(/ #(\d+) /.exec(line)?.[1] ?? "-1");
+
+describe("peergrid start", () => {
+  it("prints help for every command and refuses bad options", async () => {
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), sleep: async () => {}, nowMs: () => 0 };
+    expect(await main(["--help"], io)).toBe(0);
+    expect(await main(["start", "--help"], io)).toBe(0);
+    expect(await main(["status", "--help"], io)).toBe(0);
+    expect(out.join("\n")).toContain("--intervals <n>");
+    expect(await main(["start", "--households", "many"], io)).toBe(1);
+    expect(out.at(-1)).toContain("--households must be a positive whole number");
+    expect(await main(["start", "--bogus"], io)).toBe(1);
+    expect(await main(["nope"], io)).toBe(2);
+  });
+
+  it("survives kill -9 at any moment: resumes after the last settled interval, settles none twice", async () => {
+    const dir = tempDir();
+    const args = ["--data-dir", dir, "--speed", "0", "--households", "20"];
+    const random = createRandom("kill -9");
+    const acknowledged: bigint[] = [];
+    for (let round = 0; round < 4; round++) {
+      const run = runStart([...args, "--intervals", "50"]);
+      // Kill somewhere between start-up (deploying, onboarding, replaying) and a few intervals in.
+      await new Promise((r) => setTimeout(r, 400 + Math.floor(random.next() * 2500)));
+      process.kill(-(run.child.pid as number), "SIGKILL");
+      await run.exited;
+      acknowledged.push(...intervalLines(run.lines).map(intervalOf));
+    }
+    // The kills landed after some intervals were acknowledged, so the final run really resumes.
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const final = runStart([...args, "--intervals", "3"]);
+    expect(await final.exited).toBe(0);
+    const finalIntervals = intervalLines(final.lines).map(intervalOf);
+    expect(finalIntervals).toHaveLength(3);
+    const all = [...acknowledged, ...finalIntervals];
+    expect(new Set(all).size).toBe(all.length); // no interval printed (settled) twice
+    for (let i = 1; i < all.length; i++) expect(all[i]).toBe((all[i - 1] as bigint) + 1n);
+
+    // The chain agrees: every interval settled exactly once, in order, and the ledger adds up.
+    const c = await openCommunity(communityOptions({ "data-dir": dir, households: "20" }, {}), false);
+    try {
+      const next = await readNextIntervalToSettle(c.chain, c.deployment);
+      expect(next - 1n).toBe(all.at(-1));
+      const logs = await c.chain.public.getLogs({ address: c.deployment.market, fromBlock: 0n });
+      const settled = parseEventLogs({ abi: energyMarketAbi, eventName: "IntervalSettled", logs }).map((l) => l.args.interval);
+      expect(settled).toEqual(Array.from({ length: Number(next - c.deployment.firstInterval) }, (_, i) => c.deployment.firstInterval + BigInt(i)));
+      for (const interval of all) expect(settled).toContain(interval);
+      const held = await c.chain.public.readContract({
+        address: c.deployment.settlementToken,
+        abi: communityCreditAbi,
+        functionName: "balanceOf",
+        args: [c.deployment.market],
+      });
+      const accounts = [c.community.grid.address, ...c.community.households.map((h) => h.account.address)];
+      const balances = await Promise.all(
+        accounts.map((a) => c.chain.public.readContract({ address: c.deployment.market, abi: energyMarketAbi, functionName: "balanceOf", args: [a] })),
+      );
+      expect(balances.reduce((s, b) => s + b, 0n)).toBe(held);
+    } finally {
+      await c.close();
+    }
+  }, 180_000);
+
+  it("runs the whole flow on a separately started node with 1-second blocks", async () => {
+    const port = 18_545 + Math.floor(Math.random() * 1000);
+    const node = spawn(anvilBinary(), ["--port", String(port), "--block-time", "1", "--silent"], { stdio: "ignore" });
+    cleanup.push(() => node.kill("SIGKILL"));
+    await new Promise((r) => setTimeout(r, 500));
+    const dir = tempDir();
+    const run = runStart([
+      "--data-dir", dir,
+      "--rpc-url", `http://127.0.0.1:${port}`,
+      "--households", "8",
+      "--interval-seconds", "4",
+      "--reading-window-seconds", "2",
+      "--start", "2026-06-15T12:00:00+02:00",
+      "--intervals", "3",
+    ]);
+    expect(await run.exited, run.lines.join("\n")).toBe(0);
+    const lines = intervalLines(run.lines);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const price = /price (\d+\.\d+)\/kWh/.exec(line)?.[1];
+      expect(Number(price)).toBeGreaterThanOrEqual(0.08);
+      expect(Number(price)).toBeLessThanOrEqual(0.32);
+    }
+    expect(lines.some((l) => !/traded +0\.000 kWh/.test(l))).toBe(true);
+  }, 120_000);
+});
