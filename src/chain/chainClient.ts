@@ -1,12 +1,12 @@
 import {
   type Abi,
   type Address,
+  createPublicClient,
   type Hex,
+  http,
   type PrivateKeyAccount,
   type PublicClient,
   type TransactionReceipt,
-  createPublicClient,
-  http,
 } from "viem";
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal } from "./journal.ts";
@@ -67,8 +67,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     });
   }
   const journal = options.journal;
-  const rpc = (method: string, params: unknown[]) =>
-    client.request({ method, params } as never) as Promise<unknown>;
+  const rpc = (method: string, params: unknown[]) => client.request({ method, params } as never) as Promise<unknown>;
 
   async function now(): Promise<bigint> {
     return (await client.getBlock({ blockTag: "latest" })).timestamp;

@@ -1,4 +1,12 @@
-import { type Address, type PrivateKeyAccount, encodeDeployData, encodeFunctionData, getContractAddress, keccak256, toHex } from "viem";
+import {
+  type Address,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  keccak256,
+  type PrivateKeyAccount,
+  toHex,
+} from "viem";
 import type { Tariffs } from "../core/clearing.ts";
 import type { ChainClient } from "./chainClient.ts";
 import {
@@ -66,12 +74,28 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
   });
   const receipts = await chain.send([
     deploy(communityRegistryAbi as never, communityRegistryBytecode, [from], "deploy CommunityRegistry"),
-    ...(p.settlementToken ? [] : [deploy(communityCreditAbi as never, communityCreditBytecode, [from], "deploy CommunityCredit")]),
-    deploy(energyTokenAbi as never, energyTokenBytecode, [from, "https://peergrid.example/energy/{id}.json"], "deploy EnergyToken"),
+    ...(p.settlementToken
+      ? []
+      : [deploy(communityCreditAbi as never, communityCreditBytecode, [from], "deploy CommunityCredit")]),
+    deploy(
+      energyTokenAbi as never,
+      energyTokenBytecode,
+      [from, "https://peergrid.example/energy/{id}.json"],
+      "deploy EnergyToken",
+    ),
     deploy(
       energyMarketAbi as never,
       energyMarketBytecode,
-      [registry, energyToken, settlementToken, p.gridAccount, Number(p.intervalSeconds), Number(p.readingWindowSeconds), p.firstInterval, p.tariffs],
+      [
+        registry,
+        energyToken,
+        settlementToken,
+        p.gridAccount,
+        Number(p.intervalSeconds),
+        Number(p.readingWindowSeconds),
+        p.firstInterval,
+        p.tariffs,
+      ],
       "deploy EnergyMarket",
     ),
   ]);
@@ -90,7 +114,11 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
     {
       account: p.operator,
       to: registry,
-      data: encodeFunctionData({ abi: communityRegistryAbi, functionName: "grantRole", args: [roles.gridOperator, p.gridAccount] }),
+      data: encodeFunctionData({
+        abi: communityRegistryAbi,
+        functionName: "grantRole",
+        args: [roles.gridOperator, p.gridAccount],
+      }),
       abi: communityRegistryAbi,
       action: "grant grid-operator role",
     },

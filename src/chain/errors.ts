@@ -1,4 +1,4 @@
-import { type Abi, BaseError as ViemBaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
+import { type Abi, ContractFunctionRevertedError, decodeErrorResult, type Hex, BaseError as ViemBaseError } from "viem";
 
 /**
  * The one error type of PeerGrid: a short message saying what was wrong, optional details, a hint
@@ -10,10 +10,7 @@ export class PeerGridError extends Error {
   readonly hint: string | undefined;
   readonly retryable: boolean;
 
-  constructor(
-    message: string,
-    options: { cause?: unknown; details?: string; hint?: string; retryable?: boolean } = {},
-  ) {
+  constructor(message: string, options: { cause?: unknown; details?: string; hint?: string; retryable?: boolean } = {}) {
     super(
       [message, options.details && `Details: ${options.details}`, options.hint && `Hint: ${options.hint}`]
         .filter(Boolean)

@@ -3,8 +3,8 @@ import {
   type Address,
   type ContractFunctionArgs,
   type ContractFunctionName,
-  type PrivateKeyAccount,
   encodeFunctionData,
+  type PrivateKeyAccount,
 } from "viem";
 import type { MeterPosition, Tariffs } from "../core/clearing.ts";
 import type { ChainClient, TxRequest } from "./chainClient.ts";
@@ -63,7 +63,12 @@ export async function readIntervalPositions(
 ): Promise<IntervalPosition[]> {
   const [meterCount, counted] = await Promise.all([
     chain.public.readContract({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterCount" }),
-    chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] }),
+    chain.public.readContract({
+      address: deployment.market,
+      abi: energyMarketAbi,
+      functionName: "meterCountIn",
+      args: [interval],
+    }),
   ]);
   const ids = Array.from({ length: meterCount }, (_, i) => i + 1);
   const snapshots = ids.length

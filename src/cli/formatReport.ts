@@ -1,7 +1,6 @@
 import { formatFixed, shareBasisPoints } from "../core/money.ts";
 import type { IntervalReport } from "../server/keeper.ts";
-import { localDateTime } from "../sim/localTime.ts";
-import { centralEuropeanUtcOffsetMinutes } from "../sim/localTime.ts";
+import { centralEuropeanUtcOffsetMinutes, localDateTime } from "../sim/localTime.ts";
 
 const two = (n: number) => String(n).padStart(2, "0");
 

@@ -7,7 +7,7 @@ import { openEmbeddedChain } from "../chain/embeddedChain.ts";
 import { PeerGridError } from "../chain/errors.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../chain/jsonFile.ts";
 import { intervalAt } from "../core/interval.ts";
-import { type DemoCommunity, type DemoTimeline, createDemoCommunity, demoTariffs } from "../demo/demoCommunity.ts";
+import { createDemoCommunity, type DemoCommunity, type DemoTimeline, demoTariffs } from "../demo/demoCommunity.ts";
 import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
 
 /** Anvil's first development account: funded at genesis on the embedded chain and on any test anvil. */
@@ -62,7 +62,10 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
   if (!saved && !create) {
     throw new PeerGridError(`no PeerGrid community in ${dataDir}`, { hint: "run `peergrid start` first, or pass --data-dir" });
   }
-  if (saved && (saved.seed !== options.seed || saved.households !== options.households || saved.startAt !== options.startAt.toString())) {
+  if (
+    saved &&
+    (saved.seed !== options.seed || saved.households !== options.households || saved.startAt !== options.startAt.toString())
+  ) {
     throw new PeerGridError(
       `${dataDir} holds a community of ${saved.households} households (seed "${saved.seed}", start ${saved.startAt}), not ${options.households} (seed "${options.seed}", start ${options.startAt})`,
       { hint: "start it with the same --households, --seed and --start, or use another --data-dir" },
@@ -93,7 +96,9 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
         });
       }
     } else if (!create) {
-      throw new PeerGridError(`nothing deployed on chain ${chain.chainId} from ${dataDir}`, { hint: "run `peergrid start` first" });
+      throw new PeerGridError(`nothing deployed on chain ${chain.chainId} from ${dataDir}`, {
+        hint: "run `peergrid start` first",
+      });
     } else {
       writeJsonFileAtomic(communityFile, { seed: options.seed, households: options.households, startAt: options.startAt });
       const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
@@ -114,7 +119,11 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
       await fundDemoAccounts(chain, funder, community);
       await onboardDemoCommunity(chain, deployment, community);
     }
-    const timeline = { startAt: options.startAt, firstInterval: deployment.firstInterval, intervalSeconds: deployment.intervalSeconds };
+    const timeline = {
+      startAt: options.startAt,
+      firstInterval: deployment.firstInterval,
+      intervalSeconds: deployment.intervalSeconds,
+    };
     return { chain, deployment, community, timeline, close };
   } catch (error) {
     await close();

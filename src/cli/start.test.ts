@@ -110,7 +110,9 @@ describe("peergrid start", () => {
       expect(next - 1n).toBe(all.at(-1));
       const logs = await c.chain.public.getLogs({ address: c.deployment.market, fromBlock: 0n });
       const settled = parseEventLogs({ abi: energyMarketAbi, eventName: "IntervalSettled", logs }).map((l) => l.args.interval);
-      expect(settled).toEqual(Array.from({ length: Number(next - c.deployment.firstInterval) }, (_, i) => c.deployment.firstInterval + BigInt(i)));
+      expect(settled).toEqual(
+        Array.from({ length: Number(next - c.deployment.firstInterval) }, (_, i) => c.deployment.firstInterval + BigInt(i)),
+      );
       for (const interval of all) expect(settled).toContain(interval);
       const held = await c.chain.public.readContract({
         address: c.deployment.settlementToken,
@@ -120,7 +122,14 @@ describe("peergrid start", () => {
       });
       const accounts = [c.community.grid.address, ...c.community.households.map((h) => h.account.address)];
       const balances = await Promise.all(
-        accounts.map((a) => c.chain.public.readContract({ address: c.deployment.market, abi: energyMarketAbi, functionName: "balanceOf", args: [a] })),
+        accounts.map((a) =>
+          c.chain.public.readContract({
+            address: c.deployment.market,
+            abi: energyMarketAbi,
+            functionName: "balanceOf",
+            args: [a],
+          }),
+        ),
       );
       expect(balances.reduce((s, b) => s + b, 0n)).toBe(held);
     } finally {
@@ -135,13 +144,20 @@ describe("peergrid start", () => {
     await new Promise((r) => setTimeout(r, 500));
     const dir = tempDir();
     const run = runStart([
-      "--data-dir", dir,
-      "--rpc-url", `http://127.0.0.1:${port}`,
-      "--households", "8",
-      "--interval-seconds", "4",
-      "--reading-window-seconds", "2",
-      "--start", "2026-06-15T12:00:00+02:00",
-      "--intervals", "3",
+      "--data-dir",
+      dir,
+      "--rpc-url",
+      `http://127.0.0.1:${port}`,
+      "--households",
+      "8",
+      "--interval-seconds",
+      "4",
+      "--reading-window-seconds",
+      "2",
+      "--start",
+      "2026-06-15T12:00:00+02:00",
+      "--intervals",
+      "3",
     ]);
     expect(await run.exited, run.lines.join("\n")).toBe(0);
     const lines = intervalLines(run.lines);

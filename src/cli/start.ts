@@ -80,6 +80,7 @@ export async function start(argv: string[], io: CommandIo): Promise<void> {
 
 function nonNegative(name: string, value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new PeerGridError(`--${name} must be a number ≥ 0, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new PeerGridError(`--${name} must be a number ≥ 0, got "${value}"`);
   return n;
 }

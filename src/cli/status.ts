@@ -27,13 +27,19 @@ export async function status(argv: string[], io: CommandIo): Promise<void> {
       read({ address: deployment.settlementToken, abi: communityCreditAbi, functionName: "balanceOf", args: [market] }),
     ]);
     const credit = (micro: bigint) => `${formatFixed(micro, 6, 2)} PGC`;
-    io.out(`chain        ${chain.chainId} ${chain.embedded ? "(embedded)" : chain.rpcUrl}, block ${block.number} at ${formatLocalTime(block.timestamp)}`);
+    io.out(
+      `chain        ${chain.chainId} ${chain.embedded ? "(embedded)" : chain.rpcUrl}, block ${block.number} at ${formatLocalTime(block.timestamp)}`,
+    );
     io.out(`registry     ${deployment.registry}`);
     io.out(`market       ${market}`);
     io.out(`energy token ${deployment.energyToken}`);
     io.out(`settlement   ${deployment.settlementToken}`);
-    io.out(`tariffs      feed-in ${formatFixed(tariffs.feedInMicroPerKwh, 6, 4)}/kWh, retail ${formatFixed(tariffs.retailMicroPerKwh, 6, 4)}/kWh`);
-    io.out(`intervals    ${deployment.intervalSeconds} s, reading window ${deployment.readingWindowSeconds} s, first ${deployment.firstInterval}`);
+    io.out(
+      `tariffs      feed-in ${formatFixed(tariffs.feedInMicroPerKwh, 6, 4)}/kWh, retail ${formatFixed(tariffs.retailMicroPerKwh, 6, 4)}/kWh`,
+    );
+    io.out(
+      `intervals    ${deployment.intervalSeconds} s, reading window ${deployment.readingWindowSeconds} s, first ${deployment.firstInterval}`,
+    );
     if (next > deployment.firstInterval) {
       const last = next - 1n;
       const minted = await read({ address: deployment.energyToken, abi: energyTokenAbi, functionName: "mintedWh", args: [last] });
@@ -46,15 +52,24 @@ export async function status(argv: string[], io: CommandIo): Promise<void> {
     io.out(`escrow held by the market: ${credit(held)}`);
     const accounts = [
       { name: "grid account", address: community.grid.address },
-      ...community.households.map((h) => ({ name: `${h.profile.name}${h.profile.pvKwp > 0 ? ` (${h.profile.pvKwp} kWp)` : " (no PV)"}`, address: h.account.address })),
+      ...community.households.map((h) => ({
+        name: `${h.profile.name}${h.profile.pvKwp > 0 ? ` (${h.profile.pvKwp} kWp)` : " (no PV)"}`,
+        address: h.account.address,
+      })),
     ];
     const [balances, debts] = await Promise.all([
-      Promise.all(accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "balanceOf", args: [a.address] }))),
-      Promise.all(accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "gridDebtOf", args: [a.address] }))),
+      Promise.all(
+        accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "balanceOf", args: [a.address] })),
+      ),
+      Promise.all(
+        accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "gridDebtOf", args: [a.address] })),
+      ),
     ]);
     for (const [i, a] of accounts.entries()) {
       const debt = debts[i] as bigint;
-      io.out(`  ${a.name.padEnd(24)} ${a.address}  ${credit(balances[i] as bigint).padStart(16)}${debt > 0n ? `  owes grid ${credit(debt)}` : ""}`);
+      io.out(
+        `  ${a.name.padEnd(24)} ${a.address}  ${credit(balances[i] as bigint).padStart(16)}${debt > 0n ? `  owes grid ${credit(debt)}` : ""}`,
+      );
     }
   } finally {
     await close();

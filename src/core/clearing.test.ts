@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type MeterPosition, type Tariffs, clearInterval, effectiveOrder } from "./clearing.ts";
+import { clearInterval, effectiveOrder, type MeterPosition, type Tariffs } from "./clearing.ts";
 import { costMicro } from "./money.ts";
 
 const smallTariffs: Tariffs = { feedInMicroPerKwh: 5n, retailMicroPerKwh: 40n };
@@ -67,7 +67,13 @@ describe("clearInterval", () => {
 
   it("rations ties pro rata and gives the remainder to the lowest meter ids", () => {
     const order = { askMicroPerKwh: 5n, maxSellWh: 10_000n, bidMicroPerKwh: 0n, maxBuyWh: 0n };
-    const sellers: MeterPosition[] = [1, 2, 3].map((meterId) => ({ meterId, exportWh: 100n, importWh: 0n, balanceMicro: 0n, order }));
+    const sellers: MeterPosition[] = [1, 2, 3].map((meterId) => ({
+      meterId,
+      exportWh: 100n,
+      importWh: 0n,
+      balanceMicro: 0n,
+      order,
+    }));
     const buyer: MeterPosition = {
       meterId: 4,
       exportWh: 0n,
@@ -135,7 +141,9 @@ describe("clearInterval", () => {
   it("does not depend on the order positions arrive in", () => {
     fc.assert(
       fc.property(
-        book(smallTariffs).chain((ps) => fc.tuple(fc.constant(ps), fc.shuffledSubarray(ps, { minLength: ps.length, maxLength: ps.length }))),
+        book(smallTariffs).chain((ps) =>
+          fc.tuple(fc.constant(ps), fc.shuffledSubarray(ps, { minLength: ps.length, maxLength: ps.length })),
+        ),
         ([positions, shuffled]) => {
           expect(clearInterval(shuffled, smallTariffs)).toEqual(clearInterval(positions, smallTariffs));
         },

@@ -1,9 +1,9 @@
-import { type PrivateKeyAccount, keccak256, toHex } from "viem";
+import { keccak256, type PrivateKeyAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { StandingOrder, Tariffs } from "../core/clearing.ts";
 import type { ReadingDomain, SignedReading } from "../metering/reading.ts";
 import { signReading } from "../metering/reading.ts";
-import { type HouseholdProfile, createHouseholds } from "../sim/household.ts";
+import { createHouseholds, type HouseholdProfile } from "../sim/household.ts";
 import { householdIntervalWh } from "../sim/meterReading.ts";
 import { hashUnit } from "../sim/random.ts";
 

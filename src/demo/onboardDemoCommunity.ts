@@ -1,4 +1,4 @@
-import { type Address, type PrivateKeyAccount, maxUint256, parseEther } from "viem";
+import { type Address, maxUint256, type PrivateKeyAccount, parseEther } from "viem";
 import type { ChainClient, TxRequest } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
 import { communityCreditAbi, communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
@@ -13,7 +13,13 @@ const SOURCE_OTHER = 4;
  * @example await fundDemoAccounts(chain, funder, community)
  */
 export async function fundDemoAccounts(chain: ChainClient, funder: PrivateKeyAccount, community: DemoCommunity) {
-  const accounts = [community.operator, community.gateway, community.keeper, community.grid, ...community.households.map((h) => h.account)];
+  const accounts = [
+    community.operator,
+    community.gateway,
+    community.keeper,
+    community.grid,
+    ...community.households.map((h) => h.account),
+  ];
   const amount = parseEther("10");
   const balances = await Promise.all(accounts.map((a) => chain.public.getBalance({ address: a.address })));
   const txs: TxRequest[] = accounts
@@ -39,10 +45,14 @@ export async function onboardDemoCommunity(chain: ChainClient, deployment: Deplo
   await chain.send(
     households
       .filter((_, i) => !participants[i]?.registered)
-      .map((h) => callTx(operator, deployment.registry, communityRegistryAbi, "registerParticipant", [h.account.address, h.zone])),
+      .map((h) =>
+        callTx(operator, deployment.registry, communityRegistryAbi, "registerParticipant", [h.account.address, h.zone]),
+      ),
   );
   const meterIds = await Promise.all(
-    households.map((h) => read({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterIdOf", args: [h.meter.address] })),
+    households.map((h) =>
+      read({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterIdOf", args: [h.meter.address] }),
+    ),
   );
   await chain.send(
     households
@@ -70,7 +80,9 @@ export async function onboardDemoCommunity(chain: ChainClient, deployment: Deplo
       callTx(operator, deployment.settlementToken, communityCreditAbi, "mint", [operator.address, total]),
       callTx(operator, deployment.settlementToken, communityCreditAbi, "approve", [deployment.market, maxUint256]),
     ]);
-    await chain.send(missing.map((d) => callTx(operator, deployment.market, energyMarketAbi, "depositFor", [d.account, d.amount])));
+    await chain.send(
+      missing.map((d) => callTx(operator, deployment.market, energyMarketAbi, "depositFor", [d.account, d.amount])),
+    );
   }
 
   const orders = await Promise.all(

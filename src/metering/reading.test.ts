@@ -24,6 +24,8 @@ describe("meter readings", () => {
 
   it("rejects values that do not fit the contract's uint64", async () => {
     await expect(signReading(meter, domain, { interval: 1n, exportWh: -1n, importWh: 0n })).rejects.toThrow(/exportWh/);
-    expect(() => readingDigest(domain, { meter: meter.address, interval: 2n ** 64n, exportWh: 0n, importWh: 0n })).toThrow(/interval/);
+    expect(() => readingDigest(domain, { meter: meter.address, interval: 2n ** 64n, exportWh: 0n, importWh: 0n })).toThrow(
+      /interval/,
+    );
   });
 });

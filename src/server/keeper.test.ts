@@ -19,10 +19,7 @@ let c: OpenCommunity;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "peergrid-keeper-"));
-  c = await openCommunity(
-    communityOptions({ "data-dir": dir, households: "8", start: "2026-06-15T11:00:00+02:00" }, {}),
-    true,
-  );
+  c = await openCommunity(communityOptions({ "data-dir": dir, households: "8", start: "2026-06-15T11:00:00+02:00" }, {}), true);
 }, 60_000);
 
 afterAll(async () => {
@@ -64,7 +61,12 @@ describe("keeper against the embedded chain", () => {
   it("settles intervals with prices in the tariff band, conserving money and energy", async () => {
     const k = keeper();
     const tariffs = await readTariffs(c.chain, c.deployment);
-    const heldBefore = await read()({ address: c.deployment.settlementToken, abi: communityCreditAbi, functionName: "balanceOf", args: [c.deployment.market] });
+    const heldBefore = await read()({
+      address: c.deployment.settlementToken,
+      abi: communityCreditAbi,
+      functionName: "balanceOf",
+      args: [c.deployment.market],
+    });
     let traded = 0n;
     for (let n = 0; n < 3; n++) {
       const interval = await k.nextInterval();
@@ -74,7 +76,12 @@ describe("keeper against the embedded chain", () => {
       expect(report.priceMicroPerKwh).toBeLessThanOrEqual(tariffs.retailMicroPerKwh);
       expect(report.tradedWh + report.toGridWh).toBe(report.exportWh);
       expect(report.tradedWh + report.fromGridWh).toBe(report.importWh);
-      const minted = await read()({ address: c.deployment.energyToken, abi: energyTokenAbi, functionName: "mintedWh", args: [interval] });
+      const minted = await read()({
+        address: c.deployment.energyToken,
+        abi: energyTokenAbi,
+        functionName: "mintedWh",
+        args: [interval],
+      });
       expect(minted).toBe(report.exportWh);
       traded += report.tradedWh;
     }
@@ -93,7 +100,10 @@ describe("keeper against the embedded chain", () => {
       c.chain.send([callTx(account, c.deployment.market, energyMarketAbi, "submitReading", [r])]);
 
     // Signed by another meter's key but claiming to be h0's meter.
-    const forged = { ...(await signReading(h1.meter, domain(), { interval, exportWh: 5_000n, importWh: 0n })), meter: h0.meter.address };
+    const forged = {
+      ...(await signReading(h1.meter, domain(), { interval, exportWh: 5_000n, importWh: 0n })),
+      meter: h0.meter.address,
+    };
     const e = await expectRevert(submit(forged), "InvalidReadingSignature");
     expect(e.message).toContain(h0.meter.address);
     // A genuine reading with one value changed.
@@ -107,15 +117,24 @@ describe("keeper against the embedded chain", () => {
     await expectRevert(submit(await signReading(stranger, domain(), { interval, exportWh: 1n, importWh: 0n })), "UnknownMeter");
     // The wrong role: a household is not a meter gateway.
     await expectRevert(submit(genuine, h0.account), "AccessControlUnauthorizedAccount");
-    expect(await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] })).toBe(0);
+    expect(
+      await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] }),
+    ).toBe(0);
 
     // The genuine one is accepted once; the replay is refused, and a re-sent batch changes nothing.
     await submit(genuine);
     await expectRevert(submit(genuine), "ReadingAlreadyRecorded");
     await c.chain.send([callTx(gw, c.deployment.market, energyMarketAbi, "submitReadings", [[genuine]])]);
-    const position = await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "positionOf", args: [interval, 1] });
+    const position = await read()({
+      address: c.deployment.market,
+      abi: energyMarketAbi,
+      functionName: "positionOf",
+      args: [interval, 1],
+    });
     expect(position.exportWh).toBe(100n);
-    expect(await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] })).toBe(1);
+    expect(
+      await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] }),
+    ).toBe(1);
 
     // The keeper completes the interval with the other meters; h0's reading stays as recorded.
     const report = await keeper().closeInterval(interval);
@@ -125,7 +144,15 @@ describe("keeper against the embedded chain", () => {
   it("refuses an order without funds and an invalid clearing, and changes nothing", async () => {
     const newcomer = privateKeyToAccount(generatePrivateKey());
     const op = c.community.operator;
-    await c.chain.send([{ account: privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"), to: newcomer.address, value: 10n ** 18n, abi: [], action: "fund" }]);
+    await c.chain.send([
+      {
+        account: privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+        to: newcomer.address,
+        value: 10n ** 18n,
+        abi: [],
+        action: "fund",
+      },
+    ]);
     await c.chain.send([callTx(op, c.deployment.registry, communityRegistryAbi, "registerParticipant", [newcomer.address, 1])]);
     const order = { askMicroPerKwh: 0n, maxSellWh: 0n, bidMicroPerKwh: 300_000n, maxBuyWh: 2_000n };
     const e = await expectRevert(
@@ -133,7 +160,12 @@ describe("keeper against the embedded chain", () => {
       "InsufficientEscrow",
     );
     expect(e.args).toMatchObject({ account: newcomer.address, required: 600_000n, available: 0n });
-    const stored = await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "standingOrderOf", args: [newcomer.address] });
+    const stored = await read()({
+      address: c.deployment.market,
+      abi: energyMarketAbi,
+      functionName: "standingOrderOf",
+      args: [newcomer.address],
+    });
     expect(stored.maxBuyWh).toBe(0n);
 
     // An invalid clearing: the right one with the price moved up by one unit.
@@ -143,7 +175,10 @@ describe("keeper against the embedded chain", () => {
     const readings = await demoReadings(c.community, domain(), c.timeline, interval);
     await c.chain.send([callTx(c.community.gateway, c.deployment.market, energyMarketAbi, "submitReadings", [readings])]);
     await c.chain.advanceTo(closesAt);
-    const clearing = clearInterval(await readIntervalPositions(c.chain, c.deployment, interval), await readTariffs(c.chain, c.deployment));
+    const clearing = clearInterval(
+      await readIntervalPositions(c.chain, c.deployment, interval),
+      await readTariffs(c.chain, c.deployment),
+    );
     const settle = (cl: typeof clearing) =>
       c.chain.send([callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", [interval, cl])]);
     await expectRevert(settle({ ...clearing, priceMicroPerKwh: clearing.priceMicroPerKwh + 1n }), "PriceOutOfBounds");

@@ -1,10 +1,10 @@
 import { type PrivateKeyAccount, parseEventLogs } from "viem";
-import { clearInterval } from "../core/clearing.ts";
-import { intervalBounds } from "../core/interval.ts";
 import type { ChainClient } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
 import { communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
 import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
+import { clearInterval } from "../core/clearing.ts";
+import { intervalBounds } from "../core/interval.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
 
 /** Supplies the signed readings of an interval (meters, a gateway's queue, a simulation). */
@@ -68,12 +68,15 @@ export function createKeeper(options: KeeperOptions): Keeper {
         log(`refused a reading for meter ${reading.meter}, interval ${reading.interval}: bad signature or wrong interval`);
       }
     }
-    const recorded = new Set(
-      (await readIntervalPositions(chain, deployment, interval)).map((p) => p.meterId),
-    );
+    const recorded = new Set((await readIntervalPositions(chain, deployment, interval)).map((p) => p.meterId));
     const meterIds = await Promise.all(
       verified.map((r) =>
-        chain.public.readContract({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterIdOf", args: [r.meter] }),
+        chain.public.readContract({
+          address: deployment.registry,
+          abi: communityRegistryAbi,
+          functionName: "meterIdOf",
+          args: [r.meter],
+        }),
       ),
     );
     const missing = verified.filter((_, i) => !recorded.has(meterIds[i] as number));

@@ -15,30 +15,30 @@ import { clearSkyIndexAt, pvAcWatts } from "./solar.ts";
  * home?.name; // "House 07"
  */
 export interface HouseholdProfile {
-	/** Position in the community, 0-based. */
-	readonly index: number;
-	/** Display name, "House 01" for index 0. */
-	readonly name: string;
-	/** This home's own seed (load noise). */
-	readonly seed: string;
-	/** The community's seed: every home in a community shares the same sky. */
-	readonly weatherSeed: string;
-	/** Annual consumption, kWh. */
-	readonly annualKwh: number;
-	/** PV peak power, kWp; 0 means no PV. */
-	readonly pvKwp: number;
-	/** Roof tilt, degrees from horizontal. */
-	readonly tiltDeg: number;
-	/** Roof azimuth, degrees clockwise from north (180 = south). */
-	readonly azimuthDeg: number;
-	/** PV performance ratio. */
-	readonly performanceRatio: number;
-	/** The home's daily routine runs this many minutes later (negative: earlier) than the H25 profile. */
-	readonly shiftMinutes: number;
-	/** σ of the mean-preserving lognormal load noise applied per quarter-hour. */
-	readonly loadNoiseSigma: number;
-	readonly latitudeDeg: number;
-	readonly longitudeDeg: number;
+  /** Position in the community, 0-based. */
+  readonly index: number;
+  /** Display name, "House 01" for index 0. */
+  readonly name: string;
+  /** This home's own seed (load noise). */
+  readonly seed: string;
+  /** The community's seed: every home in a community shares the same sky. */
+  readonly weatherSeed: string;
+  /** Annual consumption, kWh. */
+  readonly annualKwh: number;
+  /** PV peak power, kWp; 0 means no PV. */
+  readonly pvKwp: number;
+  /** Roof tilt, degrees from horizontal. */
+  readonly tiltDeg: number;
+  /** Roof azimuth, degrees clockwise from north (180 = south). */
+  readonly azimuthDeg: number;
+  /** PV performance ratio. */
+  readonly performanceRatio: number;
+  /** The home's daily routine runs this many minutes later (negative: earlier) than the H25 profile. */
+  readonly shiftMinutes: number;
+  /** σ of the mean-preserving lognormal load noise applied per quarter-hour. */
+  readonly loadNoiseSigma: number;
+  readonly latitudeDeg: number;
+  readonly longitudeDeg: number;
 }
 
 /**
@@ -48,14 +48,14 @@ export interface HouseholdProfile {
  * const options: CreateHouseholdsOptions = { seed: "demo", count: 12, latitude: 52.5, longitude: 13.4 };
  */
 export interface CreateHouseholdsOptions {
-	/** Community seed: the same seed always gives the same households and weather. */
-	readonly seed: Seed;
-	/** Number of homes. */
-	readonly count: number;
-	/** Latitude, degrees north; default 48.1 (a central-European town). */
-	readonly latitude?: number;
-	/** Longitude, degrees east; default 11.6. */
-	readonly longitude?: number;
+  /** Community seed: the same seed always gives the same households and weather. */
+  readonly seed: Seed;
+  /** Number of homes. */
+  readonly count: number;
+  /** Latitude, degrees north; default 48.1 (a central-European town). */
+  readonly latitude?: number;
+  /** Longitude, degrees east; default 11.6. */
+  readonly longitude?: number;
 }
 
 /**
@@ -84,12 +84,12 @@ export const LOAD_NOISE_SLOT_SECONDS = 900;
 
 /** Number of homes without PV: about a quarter, at least 3 once there are 12 or more homes. */
 function noPvCount(count: number): number {
-	const quarter = Math.round(count / 4);
-	return count >= 12 ? Math.max(3, quarter) : quarter;
+  const quarter = Math.round(count / 4);
+  return count >= 12 ? Math.max(3, quarter) : quarter;
 }
 
 function clamp(x: number, lo: number, hi: number): number {
-	return Math.min(hi, Math.max(lo, x));
+  return Math.min(hi, Math.max(lo, x));
 }
 
 /**
@@ -106,54 +106,49 @@ function clamp(x: number, lo: number, hi: number): number {
  * homes[6]?.name; // "House 07"
  * homes.filter((h) => h.pvKwp === 0).length; // 3
  */
-export function createHouseholds(
-	options: CreateHouseholdsOptions,
-): HouseholdProfile[] {
-	const { seed, count } = options;
-	if (!Number.isInteger(count) || count < 0)
-		throw new RangeError(`count must be a non-negative integer, got ${count}`);
-	const latitudeDeg = options.latitude ?? DEFAULT_LOCATION.latitude;
-	const longitudeDeg = options.longitude ?? DEFAULT_LOCATION.longitude;
-	const weatherSeed = String(seed);
+export function createHouseholds(options: CreateHouseholdsOptions): HouseholdProfile[] {
+  const { seed, count } = options;
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+  const latitudeDeg = options.latitude ?? DEFAULT_LOCATION.latitude;
+  const longitudeDeg = options.longitude ?? DEFAULT_LOCATION.longitude;
+  const weatherSeed = String(seed);
 
-	// Choose the homes without PV: a seeded Fisher–Yates shuffle of the indices.
-	const order = Array.from({ length: count }, (_, i) => i);
-	const shuffle = createRandom(seed).fork("no-pv");
-	for (let i = count - 1; i > 0; i--) {
-		const j = Math.floor(shuffle.next() * (i + 1));
-		const a = order[i] as number;
-		order[i] = order[j] as number;
-		order[j] = a;
-	}
-	const withoutPv = new Set(order.slice(0, noPvCount(count)));
+  // Choose the homes without PV: a seeded Fisher–Yates shuffle of the indices.
+  const order = Array.from({ length: count }, (_, i) => i);
+  const shuffle = createRandom(seed).fork("no-pv");
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(shuffle.next() * (i + 1));
+    const a = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = a;
+  }
+  const withoutPv = new Set(order.slice(0, noPvCount(count)));
 
-	return Array.from({ length: count }, (_, index): HouseholdProfile => {
-		const houseSeed = `${weatherSeed}/house/${index}`;
-		const rng = createRandom(houseSeed);
-		const annualKwh =
-			Math.round(clamp(3400 * Math.exp(0.3 * rng.normal()), 2000, 7000) / 10) *
-			10;
-		const kWp = Math.round((3 + 7 * rng.next()) * 10) / 10;
-		const tiltDeg = Math.round(20 + 25 * rng.next());
-		const azimuthDeg = Math.round(clamp(180 + 35 * rng.normal(), 90, 270));
-		const performanceRatio = Math.round((0.8 + 0.1 * rng.next()) * 1000) / 1000;
-		const shiftMinutes = Math.floor(rng.next() * 61) - 30;
-		return {
-			index,
-			name: `House ${String(index + 1).padStart(2, "0")}`,
-			seed: houseSeed,
-			weatherSeed,
-			annualKwh,
-			pvKwp: withoutPv.has(index) ? 0 : kWp,
-			tiltDeg,
-			azimuthDeg,
-			performanceRatio,
-			shiftMinutes,
-			loadNoiseSigma: LOAD_NOISE_SIGMA,
-			latitudeDeg,
-			longitudeDeg,
-		};
-	});
+  return Array.from({ length: count }, (_, index): HouseholdProfile => {
+    const houseSeed = `${weatherSeed}/house/${index}`;
+    const rng = createRandom(houseSeed);
+    const annualKwh = Math.round(clamp(3400 * Math.exp(0.3 * rng.normal()), 2000, 7000) / 10) * 10;
+    const kWp = Math.round((3 + 7 * rng.next()) * 10) / 10;
+    const tiltDeg = Math.round(20 + 25 * rng.next());
+    const azimuthDeg = Math.round(clamp(180 + 35 * rng.normal(), 90, 270));
+    const performanceRatio = Math.round((0.8 + 0.1 * rng.next()) * 1000) / 1000;
+    const shiftMinutes = Math.floor(rng.next() * 61) - 30;
+    return {
+      index,
+      name: `House ${String(index + 1).padStart(2, "0")}`,
+      seed: houseSeed,
+      weatherSeed,
+      annualKwh,
+      pvKwp: withoutPv.has(index) ? 0 : kWp,
+      tiltDeg,
+      azimuthDeg,
+      performanceRatio,
+      shiftMinutes,
+      loadNoiseSigma: LOAD_NOISE_SIGMA,
+      latitudeDeg,
+      longitudeDeg,
+    };
+  });
 }
 
 /**
@@ -166,23 +161,12 @@ export function createHouseholds(
  * const [home] = createHouseholds({ seed: "demo", count: 1 });
  * if (home) householdLoadWattsAt(home, Date.UTC(2025, 0, 8, 18) / 1000); // ≈ 1,600 W (7 pm CET, noise included)
  */
-export function householdLoadWattsAt(
-	profile: HouseholdProfile,
-	unixSeconds: number,
-): number {
-	const offset = centralEuropeanUtcOffsetMinutes(unixSeconds);
-	const base = loadWattsAt(
-		profile.annualKwh,
-		unixSeconds - profile.shiftMinutes * 60,
-		offset,
-	);
-	const sigma = profile.loadNoiseSigma;
-	const z = hashNormal(
-		profile.seed,
-		"load-noise",
-		Math.floor(unixSeconds / LOAD_NOISE_SLOT_SECONDS),
-	);
-	return base * Math.exp(sigma * z - (sigma * sigma) / 2);
+export function householdLoadWattsAt(profile: HouseholdProfile, unixSeconds: number): number {
+  const offset = centralEuropeanUtcOffsetMinutes(unixSeconds);
+  const base = loadWattsAt(profile.annualKwh, unixSeconds - profile.shiftMinutes * 60, offset);
+  const sigma = profile.loadNoiseSigma;
+  const z = hashNormal(profile.seed, "load-noise", Math.floor(unixSeconds / LOAD_NOISE_SLOT_SECONDS));
+  return base * Math.exp(sigma * z - (sigma * sigma) / 2);
 }
 
 /**
@@ -194,22 +178,15 @@ export function householdLoadWattsAt(
  * const pvHome = homes.find((h) => h.pvKwp > 0);
  * if (pvHome) householdPvWattsAt(pvHome, Date.UTC(2025, 5, 21, 11) / 1000); // kW-range at noon
  */
-export function householdPvWattsAt(
-	profile: HouseholdProfile,
-	unixSeconds: number,
-): number {
-	if (!(profile.pvKwp > 0)) return 0;
-	const system = {
-		kWp: profile.pvKwp,
-		tiltDeg: profile.tiltDeg,
-		azimuthDeg: profile.azimuthDeg,
-		latitudeDeg: profile.latitudeDeg,
-		longitudeDeg: profile.longitudeDeg,
-		performanceRatio: profile.performanceRatio,
-	};
-	return pvAcWatts(
-		system,
-		unixSeconds,
-		clearSkyIndexAt(profile.weatherSeed, unixSeconds),
-	);
+export function householdPvWattsAt(profile: HouseholdProfile, unixSeconds: number): number {
+  if (!(profile.pvKwp > 0)) return 0;
+  const system = {
+    kWp: profile.pvKwp,
+    tiltDeg: profile.tiltDeg,
+    azimuthDeg: profile.azimuthDeg,
+    latitudeDeg: profile.latitudeDeg,
+    longitudeDeg: profile.longitudeDeg,
+    performanceRatio: profile.performanceRatio,
+  };
+  return pvAcWatts(system, unixSeconds, clearSkyIndexAt(profile.weatherSeed, unixSeconds));
 }

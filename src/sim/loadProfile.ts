@@ -27,15 +27,11 @@ export const H25_REFERENCE_ANNUAL_KWH = 1_000_000;
  * h25DayType({ month: 12, day: 24, weekday: 3 }); // "SA" (a Wednesday)
  * h25DayType({ month: 7, day: 6, weekday: 0 }); // "FT"
  */
-export function h25DayType(date: {
-	month: number;
-	day: number;
-	weekday: number;
-}): BdewDayType {
-	if (date.weekday === 0) return "FT";
-	if (date.month === 12 && (date.day === 24 || date.day === 31)) return "SA";
-	if (date.weekday === 6) return "SA";
-	return "WT";
+export function h25DayType(date: { month: number; day: number; weekday: number }): BdewDayType {
+  if (date.weekday === 0) return "FT";
+  if (date.month === 12 && (date.day === 24 || date.day === 31)) return "SA";
+  if (date.weekday === 6) return "SA";
+  return "WT";
 }
 
 /**
@@ -48,10 +44,8 @@ export function h25DayType(date: {
  * dynamisationFactor(202); // ≈ 0.785
  */
 export function dynamisationFactor(dayOfYear: number): number {
-	const d = dayOfYear;
-	return (
-		-3.92e-10 * d ** 4 + 3.2e-7 * d ** 3 - 7.02e-5 * d ** 2 + 0.0021 * d + 1.24
-	);
+  const d = dayOfYear;
+  return -3.92e-10 * d ** 4 + 3.2e-7 * d ** 3 - 7.02e-5 * d ** 2 + 0.0021 * d + 1.24;
 }
 
 /**
@@ -66,21 +60,10 @@ export function dynamisationFactor(dayOfYear: number): number {
  * @example
  * loadWattsAt(3500, Date.UTC(2025, 0, 8, 18, 45) / 1000, 60); // ≈ 700 W: a January workday, 19:45 local
  */
-export function loadWattsAt(
-	annualKwh: number,
-	unixSeconds: number,
-	utcOffsetMinutes: number,
-): number {
-	const local = localDateTime(unixSeconds, utcOffsetMinutes);
-	const quarterHour = Math.min(95, Math.floor(local.secondOfDay / 900));
-	const kwhPerQuarterHour = bdewH25Kwh(
-		local.month,
-		h25DayType(local),
-		quarterHour,
-	);
-	const factor = dynamisationFactor(local.dayOfYear);
-	return (
-		((kwhPerQuarterHour * factor * 4 * annualKwh) / H25_REFERENCE_ANNUAL_KWH) *
-		1000
-	);
+export function loadWattsAt(annualKwh: number, unixSeconds: number, utcOffsetMinutes: number): number {
+  const local = localDateTime(unixSeconds, utcOffsetMinutes);
+  const quarterHour = Math.min(95, Math.floor(local.secondOfDay / 900));
+  const kwhPerQuarterHour = bdewH25Kwh(local.month, h25DayType(local), quarterHour);
+  const factor = dynamisationFactor(local.dayOfYear);
+  return ((kwhPerQuarterHour * factor * 4 * annualKwh) / H25_REFERENCE_ANNUAL_KWH) * 1000;
 }

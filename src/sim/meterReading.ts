@@ -1,11 +1,7 @@
 /**
  * The per-interval meter reading of a simulated home: energies in whole Wh as bigint.
  */
-import {
-	type HouseholdProfile,
-	householdLoadWattsAt,
-	householdPvWattsAt,
-} from "./household.ts";
+import { type HouseholdProfile, householdLoadWattsAt, householdPvWattsAt } from "./household.ts";
 
 /**
  * A meter reading for one interval, in Wh. The meter nets within the interval.
@@ -14,14 +10,14 @@ import {
  * const r: IntervalEnergyWh = { productionWh: 1547n, consumptionWh: 240n, exportWh: 1307n, importWh: 0n };
  */
 export interface IntervalEnergyWh {
-	/** PV energy produced. */
-	readonly productionWh: bigint;
-	/** Energy consumed by the home. */
-	readonly consumptionWh: bigint;
-	/** Net energy fed into the grid: max(production − consumption, 0). */
-	readonly exportWh: bigint;
-	/** Net energy drawn from the grid: max(consumption − production, 0). */
-	readonly importWh: bigint;
+  /** PV energy produced. */
+  readonly productionWh: bigint;
+  /** Energy consumed by the home. */
+  readonly consumptionWh: bigint;
+  /** Net energy fed into the grid: max(production − consumption, 0). */
+  readonly exportWh: bigint;
+  /** Net energy drawn from the grid: max(consumption − production, 0). */
+  readonly importWh: bigint;
 }
 
 /**
@@ -51,35 +47,30 @@ export const SAMPLE_SECONDS = 300;
  * // { productionWh: 1547n, consumptionWh: 240n, exportWh: 1307n, importWh: 0n }
  */
 export function householdIntervalWh(
-	profile: HouseholdProfile,
-	intervalStartAt: number,
-	intervalSeconds: number,
+  profile: HouseholdProfile,
+  intervalStartAt: number,
+  intervalSeconds: number,
 ): IntervalEnergyWh {
-	if (!Number.isFinite(intervalStartAt))
-		throw new RangeError(
-			`intervalStartAt must be finite, got ${intervalStartAt}`,
-		);
-	if (!(intervalSeconds > 0) || !Number.isFinite(intervalSeconds)) {
-		throw new RangeError(
-			`intervalSeconds must be a positive finite number, got ${intervalSeconds}`,
-		);
-	}
-	const steps = Math.ceil(intervalSeconds / SAMPLE_SECONDS);
-	const stepSeconds = intervalSeconds / steps;
-	let productionWs = 0;
-	let consumptionWs = 0;
-	for (let i = 0; i < steps; i++) {
-		const t = intervalStartAt + (i + 0.5) * stepSeconds;
-		productionWs += householdPvWattsAt(profile, t) * stepSeconds;
-		consumptionWs += householdLoadWattsAt(profile, t) * stepSeconds;
-	}
-	const productionWh = BigInt(Math.round(productionWs / 3600));
-	const consumptionWh = BigInt(Math.round(consumptionWs / 3600));
-	const net = productionWh - consumptionWh;
-	return {
-		productionWh,
-		consumptionWh,
-		exportWh: net > 0n ? net : 0n,
-		importWh: net < 0n ? -net : 0n,
-	};
+  if (!Number.isFinite(intervalStartAt)) throw new RangeError(`intervalStartAt must be finite, got ${intervalStartAt}`);
+  if (!(intervalSeconds > 0) || !Number.isFinite(intervalSeconds)) {
+    throw new RangeError(`intervalSeconds must be a positive finite number, got ${intervalSeconds}`);
+  }
+  const steps = Math.ceil(intervalSeconds / SAMPLE_SECONDS);
+  const stepSeconds = intervalSeconds / steps;
+  let productionWs = 0;
+  let consumptionWs = 0;
+  for (let i = 0; i < steps; i++) {
+    const t = intervalStartAt + (i + 0.5) * stepSeconds;
+    productionWs += householdPvWattsAt(profile, t) * stepSeconds;
+    consumptionWs += householdLoadWattsAt(profile, t) * stepSeconds;
+  }
+  const productionWh = BigInt(Math.round(productionWs / 3600));
+  const consumptionWh = BigInt(Math.round(consumptionWs / 3600));
+  const net = productionWh - consumptionWh;
+  return {
+    productionWh,
+    consumptionWh,
+    exportWh: net > 0n ? net : 0n,
+    importWh: net < 0n ? -net : 0n,
+  };
 }

@@ -28,28 +28,28 @@ export type Seed = number | string;
  * rng.next(); // [0, 1)
  */
 export interface Random {
-	/** Uniform in [0, 1). */
-	next(): number;
-	/** Standard normal (mean 0, standard deviation 1), Box–Muller from two `next()` draws. */
-	normal(): number;
-	/**
-	 * An independent generator derived from this generator's seed and `label` only
-	 * (not from how many values were drawn so far).
-	 */
-	fork(label: string): Random;
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Standard normal (mean 0, standard deviation 1), Box–Muller from two `next()` draws. */
+  normal(): number;
+  /**
+   * An independent generator derived from this generator's seed and `label` only
+   * (not from how many values were drawn so far).
+   */
+  fork(label: string): Random;
 }
 
 const TWO_POW_32 = 4294967296;
 
 /** Murmur3 32-bit finaliser: spreads every input bit over the output. */
 function fmix32(h: number): number {
-	let x = h >>> 0;
-	x ^= x >>> 16;
-	x = Math.imul(x, 0x85ebca6b);
-	x ^= x >>> 13;
-	x = Math.imul(x, 0xc2b2ae35);
-	x ^= x >>> 16;
-	return x >>> 0;
+  let x = h >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
 }
 
 /**
@@ -62,15 +62,15 @@ function fmix32(h: number): number {
  * hash32("a", "bc") !== hash32("ab", "c"); // true: parts are separated
  */
 export function hash32(...parts: readonly Seed[]): number {
-	let h = 0x811c9dc5;
-	for (let p = 0; p < parts.length; p++) {
-		const text = (p > 0 ? "\u001f" : "") + String(parts[p]);
-		for (let i = 0; i < text.length; i++) {
-			h ^= text.charCodeAt(i);
-			h = Math.imul(h, 0x01000193);
-		}
-	}
-	return fmix32(h);
+  let h = 0x811c9dc5;
+  for (let p = 0; p < parts.length; p++) {
+    const text = (p > 0 ? "\u001f" : "") + String(parts[p]);
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return fmix32(h);
 }
 
 /**
@@ -80,7 +80,7 @@ export function hash32(...parts: readonly Seed[]): number {
  * const u = hashUnit("seed", "sky", 19_876); // same arguments → same u, always
  */
 export function hashUnit(...parts: readonly Seed[]): number {
-	return hash32(...parts) / TWO_POW_32;
+  return hash32(...parts) / TWO_POW_32;
 }
 
 /**
@@ -90,7 +90,7 @@ export function hashUnit(...parts: readonly Seed[]): number {
  * const z = hashNormal("house-seed", "load-noise", 2_000_000); // ~N(0, 1)
  */
 export function hashNormal(...parts: readonly Seed[]): number {
-	return createRandom(hash32(...parts)).normal();
+  return createRandom(hash32(...parts)).normal();
 }
 
 /**
@@ -103,24 +103,24 @@ export function hashNormal(...parts: readonly Seed[]): number {
  * const houses = rng.fork("houses"); // independent stream, same every run
  */
 export function createRandom(seed: Seed): Random {
-	const root = hash32(seed);
-	let state = root;
-	const next = (): number => {
-		state = (state + 0x6d2b79f5) | 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / TWO_POW_32;
-	};
-	return {
-		next,
-		normal(): number {
-			const u1 = 1 - next(); // (0, 1]: log(u1) is finite
-			const u2 = next();
-			return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-		},
-		fork(label: string): Random {
-			return createRandom(hash32(root, "fork", label));
-		},
-	};
+  const root = hash32(seed);
+  let state = root;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / TWO_POW_32;
+  };
+  return {
+    next,
+    normal(): number {
+      const u1 = 1 - next(); // (0, 1]: log(u1) is finite
+      const u2 = next();
+      return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    },
+    fork(label: string): Random {
+      return createRandom(hash32(root, "fork", label));
+    },
+  };
 }
