@@ -1,0 +1,76 @@
+// `npm run bench`: gas per household per interval (readings + clearing + settlement) on the embedded
+// chain, and the speed of the clearing engine. Prints a table; numbers, not assertions.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openCommunity } from "../src/cli/openCommunity.ts";
+import { communityOptions } from "../src/cli/options.ts";
+import { type MeterPosition, clearInterval } from "../src/core/clearing.ts";
+import { demoReadings, demoTariffs } from "../src/demo/demoCommunity.ts";
+import { createKeeper } from "../src/server/keeper.ts";
+import { createRandom } from "../src/sim/random.ts";
+
+const sizes = (process.env.BENCH_HOUSEHOLDS ?? "20,50,100").split(",").map(Number);
+const intervals = Number(process.env.BENCH_INTERVALS ?? 8);
+
+console.log(`Gas per household per interval, ${intervals} intervals from 2026-06-15 09:00 (+02:00), demo community`);
+console.log("households | readings/hh | settlement/hh | total/hh | trades/interval | wall ms/interval");
+for (const households of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), "peergrid-bench-"));
+  const c = await openCommunity(communityOptions({ "data-dir": dir, households: String(households) }, {}), true);
+  try {
+    const domain = { chainId: c.chain.chainId, verifyingContract: c.deployment.market };
+    const keeper = createKeeper({
+      chain: c.chain,
+      deployment: c.deployment,
+      gateway: c.community.gateway,
+      settler: c.community.keeper,
+      readings: (i) => demoReadings(c.community, domain, c.timeline, i),
+    });
+    let readingsGas = 0n;
+    let settlementGas = 0n;
+    let trades = 0n;
+    let next = await keeper.nextInterval();
+    const started = performance.now();
+    for (let k = 0; k < intervals; k++) {
+      const r = await keeper.closeInterval(next++);
+      readingsGas += r.readingsGas;
+      settlementGas += r.settlementGas;
+      trades += r.trades;
+    }
+    const wallMs = (performance.now() - started) / intervals;
+    const per = (gas: bigint) => gas / BigInt(households * intervals);
+    console.log(
+      [
+        String(households).padStart(10),
+        String(per(readingsGas)).padStart(11),
+        String(per(settlementGas)).padStart(13),
+        String(per(readingsGas + settlementGas)).padStart(8),
+        (Number(trades) / intervals).toFixed(1).padStart(15),
+        wallMs.toFixed(0).padStart(16),
+      ].join(" | "),
+    );
+  } finally {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log("\nClearing engine (pure TypeScript, bigint): random books");
+console.log("meters | clearings/s | ms/clearing");
+const random = createRandom("bench");
+const price = () => 80_000n + BigInt(Math.floor(random.next() * 240_000));
+for (const meters of [100, 1_000, 10_000]) {
+  const book: MeterPosition[] = Array.from({ length: meters }, (_, i) => ({
+    meterId: i + 1,
+    exportWh: random.next() < 0.5 ? BigInt(Math.floor(random.next() * 2_000)) : 0n,
+    importWh: BigInt(Math.floor(random.next() * 800)),
+    balanceMicro: 50_000_000n,
+    order: { askMicroPerKwh: price(), maxSellWh: 50_000n, bidMicroPerKwh: price(), maxBuyWh: 5_000n },
+  }));
+  const runs = meters >= 10_000 ? 3 : 20;
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) clearInterval(book, demoTariffs);
+  const ms = (performance.now() - started) / runs;
+  console.log(`${String(meters).padStart(6)} | ${(1000 / ms).toFixed(1).padStart(11)} | ${ms.toFixed(2).padStart(11)}`);
+}
