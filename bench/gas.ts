@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openCommunity } from "../src/cli/openCommunity.ts";
 import { communityOptions } from "../src/cli/options.ts";
-import { type MeterPosition, clearInterval } from "../src/core/clearing.ts";
+import { clearInterval, type MeterPosition } from "../src/core/clearing.ts";
 import { demoReadings, demoTariffs } from "../src/demo/demoCommunity.ts";
 import { createKeeper } from "../src/server/keeper.ts";
 import { createRandom } from "../src/sim/random.ts";
