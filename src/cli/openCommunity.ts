@@ -9,6 +9,7 @@ import { readJsonFile, writeJsonFileAtomic } from "../chain/jsonFile.ts";
 import { intervalAt } from "../core/interval.ts";
 import { createDemoCommunity, type DemoCommunity, type DemoTimeline, demoTariffs } from "../demo/demoCommunity.ts";
 import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
+import { resolveCommunitySettings } from "./options.ts";
 
 /** Anvil's first development account: funded at genesis on the embedded chain and on any test anvil. */
 const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -16,10 +17,11 @@ const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7
 export type CommunityOptions = {
   dataDir: string;
   rpcUrl: string | undefined;
-  seed: string;
-  households: number;
-  /** Simulated start of the embedded chain (unix seconds). */
-  startAt: bigint;
+  /** Undefined: the data directory's community, or the default for a new one. */
+  seed: string | undefined;
+  households: number | undefined;
+  /** Simulated start of the community (unix seconds). */
+  startAt: bigint | undefined;
   intervalSeconds: bigint;
   readingWindowSeconds: bigint;
   /** Key that pays gas money to the demo accounts on an external chain. */
@@ -62,15 +64,7 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
   if (!saved && !create) {
     throw new PeerGridError(`no PeerGrid community in ${dataDir}`, { hint: "run `peergrid start` first, or pass --data-dir" });
   }
-  if (
-    saved &&
-    (saved.seed !== options.seed || saved.households !== options.households || saved.startAt !== options.startAt.toString())
-  ) {
-    throw new PeerGridError(
-      `${dataDir} holds a community of ${saved.households} households (seed "${saved.seed}", start ${saved.startAt}), not ${options.households} (seed "${options.seed}", start ${options.startAt})`,
-      { hint: "start it with the same --households, --seed and --start, or use another --data-dir" },
-    );
-  }
+  const settings = resolveCommunitySettings(options, saved);
 
   let chain: ChainClient;
   let close: () => Promise<void>;
@@ -78,12 +72,12 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
     chain = await createChainClient({ rpcUrl: options.rpcUrl, pollingIntervalMs: 200 });
     close = async () => {};
   } else {
-    const embedded = await openEmbeddedChain(join(dataDir, "chain"), options.startAt - options.intervalSeconds);
+    const embedded = await openEmbeddedChain(join(dataDir, "chain"), settings.startAt - options.intervalSeconds);
     chain = embedded.chain;
     close = embedded.close;
   }
   try {
-    const community = createDemoCommunity({ seed: options.seed, households: options.households, tariffs: demoTariffs });
+    const community = createDemoCommunity({ seed: settings.seed, households: settings.households, tariffs: demoTariffs });
     const deploymentFile = join(dataDir, `deployment-${chain.chainId}.json`);
     const savedDeployment = readJsonFile<DeploymentFile>(deploymentFile);
     let deployment: Deployment;
@@ -100,7 +94,7 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
         hint: "run `peergrid start` first",
       });
     } else {
-      writeJsonFileAtomic(communityFile, { seed: options.seed, households: options.households, startAt: options.startAt });
+      writeJsonFileAtomic(communityFile, settings);
       const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
       await fundDemoAccounts(chain, funder, community);
       deployment = await deployPeerGrid(chain, {
@@ -120,7 +114,7 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
       await onboardDemoCommunity(chain, deployment, community);
     }
     const timeline = {
-      startAt: options.startAt,
+      startAt: settings.startAt,
       firstInterval: deployment.firstInterval,
       intervalSeconds: deployment.intervalSeconds,
     };

@@ -21,9 +21,9 @@ Chain and community:
                                  or $PEERGRID_DATA_DIR)
   --rpc-url <url>                use this EVM JSON-RPC node instead of the embedded chain
                                  (or $PEERGRID_RPC_URL); $PEERGRID_FUNDER_KEY pays the demo accounts' gas
-  --households <n>               households in the demo community (default 20)
-  --seed <text>                  seed of the demo community: same seed, same community (default "demo")
-  --start <iso time>             simulated start on the embedded chain (default 2026-06-15T09:00:00+02:00)
+  --households <n>               households in a new demo community (default 20)
+  --seed <text>                  seed of a new demo community: same seed, same community (default "demo")
+  --start <iso time>             simulated start of a new community (default 2026-06-15T09:00:00+02:00)
   --interval-seconds <n>         market interval length, at first deployment (default 900)
   --reading-window-seconds <n>   how long readings are accepted after an interval ends (default 300)
   -h, --help                     show this help`;
@@ -37,26 +37,59 @@ export function positiveInteger(name: string, value: string | undefined, fallbac
   return Number(value);
 }
 
-/** Turns parsed options and the environment into CommunityOptions. */
+/** The demo community's defaults, used when neither a flag nor the data directory says otherwise. */
+export const communityDefaults = { seed: "demo", households: 20, start: "2026-06-15T09:00:00+02:00" } as const;
+
+function parseStart(text: string): bigint {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new PeerGridError(`--start must be an ISO date and time, got "${text}"`);
+  return BigInt(Math.floor(ms / 1000));
+}
+
+/**
+ * Turns parsed options and the environment into CommunityOptions. Seed, household count and start are
+ * left undefined when not given, so an existing community's own settings apply.
+ */
 export function communityOptions(values: Record<string, string | boolean | undefined>, env = process.env): CommunityOptions {
   const str = (k: string) => values[k] as string | undefined;
-  const startText = str("start") ?? "2026-06-15T09:00:00+02:00";
-  const startMs = Date.parse(startText);
-  if (Number.isNaN(startMs)) throw new PeerGridError(`--start must be an ISO date and time, got "${startText}"`);
   const funderKey = env.PEERGRID_FUNDER_KEY;
   if (funderKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(funderKey)) {
     throw new PeerGridError("PEERGRID_FUNDER_KEY must be a 32-byte hex private key starting with 0x");
   }
+  const households = str("households");
+  const start = str("start");
   return {
     dataDir: resolve(str("data-dir") ?? env.PEERGRID_DATA_DIR ?? ".peergrid"),
     rpcUrl: str("rpc-url") ?? env.PEERGRID_RPC_URL,
-    seed: str("seed") ?? "demo",
-    households: positiveInteger("households", str("households"), 20),
-    startAt: BigInt(Math.floor(startMs / 1000)),
+    seed: str("seed"),
+    households: households === undefined ? undefined : positiveInteger("households", households, 0),
+    startAt: start === undefined ? undefined : parseStart(start),
     intervalSeconds: BigInt(positiveInteger("interval-seconds", str("interval-seconds"), 900)),
     readingWindowSeconds: BigInt(positiveInteger("reading-window-seconds", str("reading-window-seconds"), 300)),
     funderKey: funderKey as `0x${string}` | undefined,
   };
+}
+
+/** Seed, households and start: the flag, else what the data directory recorded, else the default. */
+export function resolveCommunitySettings(
+  options: CommunityOptions,
+  saved: { seed: string; households: number; startAt: string } | undefined,
+): { seed: string; households: number; startAt: bigint } {
+  const resolved = {
+    seed: options.seed ?? saved?.seed ?? communityDefaults.seed,
+    households: options.households ?? saved?.households ?? communityDefaults.households,
+    startAt: options.startAt ?? (saved ? BigInt(saved.startAt) : parseStart(communityDefaults.start)),
+  };
+  if (
+    saved &&
+    (resolved.seed !== saved.seed || resolved.households !== saved.households || resolved.startAt.toString() !== saved.startAt)
+  ) {
+    throw new PeerGridError(
+      `${options.dataDir} holds a community of ${saved.households} households (seed "${saved.seed}", start ${saved.startAt}), not ${resolved.households} (seed "${resolved.seed}", start ${resolved.startAt})`,
+      { hint: "leave out --households, --seed and --start to use the recorded ones, or use another --data-dir" },
+    );
+  }
+  return resolved;
 }
 
 /** parseArgs with errors turned into PeerGridErrors that point at --help. */

@@ -103,8 +103,13 @@ describe("peergrid start", () => {
     expect(new Set(all).size).toBe(all.length); // no interval printed (settled) twice
     for (let i = 1; i < all.length; i++) expect(all[i]).toBe((all[i - 1] as bigint) + 1n);
 
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), sleep: async () => {}, nowMs: () => 0 };
+    expect(await main(["status", "--data-dir", dir], io)).toBe(0);
+    expect(out.join("\n")).toContain(`last settled interval ${all.at(-1)}`);
+
     // The chain agrees: every interval settled exactly once, in order, and the ledger adds up.
-    const c = await openCommunity(communityOptions({ "data-dir": dir, households: "20" }, {}), false);
+    const c = await openCommunity(communityOptions({ "data-dir": dir }, {}), false);
     try {
       const next = await readNextIntervalToSettle(c.chain, c.deployment);
       expect(next - 1n).toBe(all.at(-1));
