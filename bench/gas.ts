@@ -11,10 +11,40 @@ import { createKeeper } from "../src/server/keeper.ts";
 import { createRandom } from "../src/sim/random.ts";
 
 const sizes = (process.env.BENCH_HOUSEHOLDS ?? "20,50,100").split(",").map(Number);
-const intervals = Number(process.env.BENCH_INTERVALS ?? 8);
+// The market keeps each meter's readings in a ring of 96 slots: the first day fills fresh storage,
+// later days reuse it. Both are measured: a whole first day, then the steady state.
+const firstDay = Number(process.env.BENCH_FIRST_DAY_INTERVALS ?? 96);
+const steady = Number(process.env.BENCH_INTERVALS ?? 16);
 
-console.log(`Gas per household per interval, ${intervals} intervals from 2026-06-15 09:00 (+02:00), demo community`);
-console.log("households | readings/hh | settlement/hh | total/hh | trades/interval | wall ms/interval");
+type Totals = {
+  readingsGas: bigint;
+  settlementGas: bigint;
+  trades: bigint;
+  tradedWh: bigint;
+  importWh: bigint;
+  ms: number;
+  n: number;
+};
+
+function row(households: number, phase: string, t: Totals): string {
+  const per = (gas: bigint) => gas / BigInt(households * t.n);
+  return [
+    String(households).padStart(10),
+    phase.padEnd(10),
+    String(per(t.readingsGas)).padStart(11),
+    String(per(t.settlementGas)).padStart(13),
+    String(per(t.readingsGas + t.settlementGas)).padStart(8),
+    (Number(t.trades) / t.n).toFixed(1).padStart(15),
+    (t.importWh === 0n ? "-" : `${(Number((t.tradedWh * 1000n) / t.importWh) / 10).toFixed(1)}%`).padStart(12),
+    (t.ms / t.n).toFixed(0).padStart(16),
+  ].join(" | ");
+}
+
+console.log("Gas per household per interval (readings + clearing + settlement), demo community from 2026-06-15 09:00 (+02:00)");
+console.log(`first day: ${firstDay} intervals; steady: the next ${steady}`);
+console.log(
+  "households | phase      | readings/hh | settlement/hh | total/hh | trades/interval | local share | wall ms/interval",
+);
 for (const households of sizes) {
   const dir = mkdtempSync(join(tmpdir(), "peergrid-bench-"));
   const c = await openCommunity(communityOptions({ "data-dir": dir, households: String(households) }, {}), true);
@@ -27,29 +57,23 @@ for (const households of sizes) {
       settler: c.community.keeper,
       readings: (i) => demoReadings(c.community, domain, c.timeline, i),
     });
-    let readingsGas = 0n;
-    let settlementGas = 0n;
-    let trades = 0n;
     let next = await keeper.nextInterval();
-    const started = performance.now();
-    for (let k = 0; k < intervals; k++) {
-      const r = await keeper.closeInterval(next++);
-      readingsGas += r.readingsGas;
-      settlementGas += r.settlementGas;
-      trades += r.trades;
-    }
-    const wallMs = (performance.now() - started) / intervals;
-    const per = (gas: bigint) => gas / BigInt(households * intervals);
-    console.log(
-      [
-        String(households).padStart(10),
-        String(per(readingsGas)).padStart(11),
-        String(per(settlementGas)).padStart(13),
-        String(per(readingsGas + settlementGas)).padStart(8),
-        (Number(trades) / intervals).toFixed(1).padStart(15),
-        wallMs.toFixed(0).padStart(16),
-      ].join(" | "),
-    );
+    const measure = async (n: number): Promise<Totals> => {
+      const t: Totals = { readingsGas: 0n, settlementGas: 0n, trades: 0n, tradedWh: 0n, importWh: 0n, ms: 0, n };
+      const started = performance.now();
+      for (let k = 0; k < n; k++) {
+        const r = await keeper.closeInterval(next++);
+        t.readingsGas += r.readingsGas;
+        t.settlementGas += r.settlementGas;
+        t.trades += r.trades;
+        t.tradedWh += r.tradedWh;
+        t.importWh += r.importWh;
+      }
+      t.ms = performance.now() - started;
+      return t;
+    };
+    console.log(row(households, "first day", await measure(firstDay)));
+    console.log(row(households, "steady", await measure(steady)));
   } finally {
     await c.close();
     rmSync(dir, { recursive: true, force: true });

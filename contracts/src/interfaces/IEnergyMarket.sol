@@ -82,6 +82,10 @@ interface IEnergyMarket {
     error ReadingWindowClosed(uint64 interval, uint256 closedAt);
     /// @notice The interval was settled already (or precedes the market's first interval).
     error IntervalAlreadySettled(uint64 interval);
+    /// @notice The meter's reading slot still holds `unsettledInterval`: settlement is a day behind.
+    error ReadingBufferFull(address meter, uint64 interval, uint64 unsettledInterval);
+    /// @notice Intervals must be positive and the reading window shorter than the reading buffer.
+    error InvalidTiming(uint32 intervalSeconds, uint32 readingWindowSeconds);
 
     // ---- orders and escrow ----
     /// @notice The account is not an active participant.

@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 /// @title Energy token: one ERC-1155 id per (interval, zone, source, meter), one unit per Wh.
 /// @notice Tokens exist only for verified export: the market mints an interval's tokens when it
-/// settles that interval, to the buyers and, for what the community did not buy, to the grid account.
+/// settles that interval, to the buyers under the selling meter's id and, for what the community did
+/// not buy, to the grid account under the pooled id of that interval, zone and source (meter id 0).
 interface IEnergyToken {
     /// @notice Origin of the energy behind a token id.
     struct Origin {
