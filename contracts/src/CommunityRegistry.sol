@@ -62,7 +62,14 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
         if (p.meterId != 0) revert ParticipantAlreadyHasMeter(owner, p.meterId);
 
         meterId = ++_meterCount;
-        _meters[meterId] = Meter({owner: owner, zone: p.zone, source: source, active: true, signer: signer});
+        _meters[meterId] = Meter({
+            owner: owner,
+            zone: p.zone,
+            source: source,
+            active: true,
+            registeredAt: uint40(block.timestamp),
+            signer: signer
+        });
         _meterIdOf[signer] = meterId;
         p.meterId = meterId;
         emit MeterRegistered(meterId, signer, owner, p.zone, source);

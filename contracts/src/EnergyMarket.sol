@@ -119,9 +119,13 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     function _record(SignedReading calldata r, bool strict) private returns (bool) {
         uint32 meterId = registry.meterIdOf(r.meter);
         if (meterId == 0) revert UnknownMeter(r.meter);
-        if (!registry.meter(meterId).active) revert MeterInactive(r.meter);
+        ICommunityRegistry.Meter memory m = registry.meter(meterId);
+        if (!m.active) revert MeterInactive(r.meter);
         if (r.interval < _nextInterval) revert IntervalAlreadySettled(r.interval);
-        uint256 endsAt = (uint256(r.interval) + 1) * intervalSeconds;
+        uint256 startsAt = uint256(r.interval) * intervalSeconds;
+        // One owner, one meter per interval: an owner's escrow backs a single entry in the book.
+        if (startsAt < m.registeredAt) revert ReadingBeforeMeterRegistered(r.meter, r.interval, m.registeredAt);
+        uint256 endsAt = startsAt + intervalSeconds;
         if (block.timestamp < endsAt) revert IntervalNotEnded(r.interval, endsAt);
         if (block.timestamp >= endsAt + readingWindowSeconds) {
             revert ReadingWindowClosed(r.interval, endsAt + readingWindowSeconds);
@@ -179,7 +183,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     /// @inheritdoc IEnergyMarket
     function depositFor(address account, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        if (account != gridAccount && !registry.participant(account).active) revert NotAnActiveParticipant(account);
+        if (account != gridAccount && !registry.participant(account).registered) revert NotAnActiveParticipant(account);
         uint256 before = settlementToken.balanceOf(address(this));
         settlementToken.safeTransferFrom(msg.sender, address(this), amount);
         // Credit what arrived, so fee-on-transfer tokens cannot inflate the ledger.

@@ -125,7 +125,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "next interval");
         for (uint256 i; i < b.length; ++i) {
             vm.assertEq(
-                energyToken.balanceOf(grid, _tokenId(I, b[i].meterId - 1)),
+                energyToken.balanceOf(grid, _gridPoolId(I, b[i].meterId - 1)),
                 b[i].exportWh - c.fills[i].soldWh,
                 "unsold export to the grid"
             );

@@ -147,11 +147,10 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(_ledgerSum(), held, "ledger backed one to one");
 
         uint256 id1 = _tokenId(I, 0);
-        uint256 id2 = _tokenId(I, 1);
         vm.assertEq(energyToken.balanceOf(households[2], id1), 800, "energy to buyer 3");
         vm.assertEq(energyToken.balanceOf(households[3], id1), 200, "energy to buyer 4");
-        vm.assertEq(energyToken.balanceOf(grid, id2), 500, "surplus to grid");
-        vm.assertEq(energyToken.balanceOf(grid, id1), 0, "nothing of meter 1 to grid");
+        vm.assertEq(energyToken.balanceOf(grid, _gridPoolId(I, 1)), 500, "surplus to grid");
+        vm.assertEq(energyToken.balanceOf(grid, _gridPoolId(I, 0)), 0, "nothing of meter 1 to grid");
         vm.assertEq(energyToken.mintedWh(I), 1500, "minted = export");
     }
 
@@ -210,7 +209,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(market.balanceOf(households[0]), 46_700 + 18_640, "seller 1");
         vm.assertEq(market.balanceOf(households[3]), 900_000, "buyer");
         vm.assertEq(energyToken.mintedWh(I), 1501, "minted = export");
-        vm.assertEq(energyToken.balanceOf(grid, _tokenId(I, 2)), 101, "surplus of meter 3");
+        vm.assertEq(energyToken.balanceOf(grid, _gridPoolId(I, 2)), 101, "surplus of meter 3");
     }
 
     function test_settleInterval_settlesEmptyInterval() public {
@@ -237,7 +236,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(market.balanceOf(households[0]), 32_000, "feed-in");
         vm.assertEq(market.balanceOf(households[1]), 1_000_000 - 75_000, "retail");
         vm.assertEq(market.balanceOf(grid), gridBefore - 32_000 + 75_000, "grid");
-        vm.assertEq(energyToken.balanceOf(grid, _tokenId(I, 0)), 400, "surplus to grid");
+        vm.assertEq(energyToken.balanceOf(grid, _gridPoolId(I, 0)), 400, "surplus to grid");
     }
 
     function test_settleInterval_booksGridDebtWhenEscrowIsShort() public {

@@ -23,12 +23,15 @@ interface ICommunityRegistry {
     /// @param zone grid zone, copied from the owner when the meter was registered
     /// @param source what produces the exported energy (see SOURCE_* constants)
     /// @param active whether readings signed by this meter are accepted
+    /// @param registeredAt when the meter was registered: it can only report intervals that start later,
+    /// so a replacement meter never reports an interval its predecessor may have reported
     /// @param signer the meter's signing address (its secp256k1 key)
     struct Meter {
         address owner;
         uint32 zone;
         uint8 source;
         bool active;
+        uint40 registeredAt;
         address signer;
     }
 

@@ -74,6 +74,8 @@ interface IEnergyMarket {
     error UnknownMeter(address meter);
     /// @notice The meter is registered but deactivated.
     error MeterInactive(address meter);
+    /// @notice The interval started before the meter was registered.
+    error ReadingBeforeMeterRegistered(address meter, uint64 interval, uint256 registeredAt);
     /// @notice This meter's reading for this interval was recorded already.
     error ReadingAlreadyRecorded(address meter, uint64 interval);
     /// @notice The interval has not ended yet.
@@ -90,7 +92,8 @@ interface IEnergyMarket {
     // ---- orders and escrow ----
     /// @notice The account is not an active participant.
     error NotAnActiveParticipant(address account);
-    /// @notice A side of the order has a cap but no price, or the reverse.
+    /// @notice The buy side has a cap but no price, or a price but no cap. (An ask of 0 is valid: it
+    /// sells at any price, which is never below feed-in.)
     error InvalidOrder(address account);
     /// @notice The account's escrow cannot cover what was asked.
     error InsufficientEscrow(address account, uint256 required, uint256 available);
@@ -178,7 +181,8 @@ interface IEnergyMarket {
     /// @notice Sets the caller's standing order. A buy side needs escrow for one interval at its cap.
     function setStandingOrder(StandingOrder calldata order) external;
 
-    /// @notice Deposits `amount` settlement tokens into `account`'s escrow; grid debt is repaid first.
+    /// @notice Deposits `amount` settlement tokens into `account`'s escrow (a registered participant, even
+    /// a deactivated one, or the grid account); grid debt is repaid first.
     function depositFor(address account, uint256 amount) external;
 
     /// @notice Withdraws `amount` from the caller's escrow.

@@ -75,7 +75,8 @@ abstract contract MarketFixture is Test {
         registry = new CommunityRegistry(operator);
         credit = new CommunityCredit(operator);
         energyToken = new EnergyToken(operator, "https://peergrid.example/energy/{id}.json");
-        firstInterval = uint64(START_TIME / INTERVAL_SECONDS);
+        // The market opens with the next interval: meters registered now cannot report the current one.
+        firstInterval = uint64(START_TIME / INTERVAL_SECONDS) + 1;
         market = new EnergyMarket(
             registry,
             energyToken,
@@ -414,6 +415,12 @@ abstract contract MarketFixture is Test {
     function _tokenId(uint64 interval, uint256 household) internal view returns (uint256) {
         ICommunityRegistry.Meter memory m = registry.meter(_meterId(household));
         return energyToken.tokenIdOf(interval, m.zone, m.source, _meterId(household));
+    }
+
+    /// @dev The pooled id under which the grid receives `household`'s unsold energy. Fixture households
+    /// 0..11 all have distinct (zone, source) pairs, so each pool holds one household's surplus.
+    function _gridPoolId(uint64 interval, uint256 household) internal view returns (uint256) {
+        return _tokenId(interval, household) & ~uint256(type(uint32).max);
     }
 
     function _cost(uint256 energyWh, uint256 price) internal pure returns (uint256) {
