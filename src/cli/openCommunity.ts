@@ -80,6 +80,10 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
     const community = createDemoCommunity({ seed: settings.seed, households: settings.households, tariffs: demoTariffs });
     const deploymentFile = join(dataDir, `deployment-${chain.chainId}.json`);
     const savedDeployment = readJsonFile<DeploymentFile>(deploymentFile);
+    if (create) {
+      writeJsonFileAtomic(communityFile, settings);
+      await fundDemoAccounts(chain, privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY), community);
+    }
     let deployment: Deployment;
     if (savedDeployment) {
       deployment = parseDeployment(savedDeployment);
@@ -94,9 +98,6 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
         hint: "run `peergrid start` first",
       });
     } else {
-      writeJsonFileAtomic(communityFile, settings);
-      const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
-      await fundDemoAccounts(chain, funder, community);
       deployment = await deployPeerGrid(chain, {
         operator: community.operator,
         gridAccount: community.grid.address,
@@ -108,11 +109,7 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
       });
       writeJsonFileAtomic(deploymentFile, deployment);
     }
-    if (create) {
-      const funder = privateKeyToAccount(options.funderKey ?? ANVIL_DEV_KEY);
-      await fundDemoAccounts(chain, funder, community);
-      await onboardDemoCommunity(chain, deployment, community);
-    }
+    if (create) await onboardDemoCommunity(chain, deployment, community);
     const timeline = {
       startAt: settings.startAt,
       firstInterval: deployment.firstInterval,

@@ -1,6 +1,7 @@
 import { type PrivateKeyAccount, parseEventLogs } from "viem";
 import type { ChainClient } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
+import { PeerGridError } from "../chain/errors.ts";
 import { communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
 import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
 import { clearInterval } from "../core/clearing.ts";
@@ -105,8 +106,11 @@ export function createKeeper(options: KeeperOptions): Keeper {
     const { startsAt, endsAt, closesAt } = intervalBounds(interval, timing);
     await chain.advanceTo(endsAt);
     const next = await readNextIntervalToSettle(chain, deployment);
-    if (interval < next) throw new Error(`interval ${interval} is settled already (next is ${next})`);
-    if (interval > next) throw new Error(`interval ${next} must be settled before ${interval}`);
+    if (interval !== next) {
+      throw new PeerGridError(`cannot close interval ${interval}: the next interval to settle is ${next}`, {
+        hint: "intervals settle in order; ask keeper.nextInterval() which one is due",
+      });
+    }
 
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
