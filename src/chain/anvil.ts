@@ -33,7 +33,13 @@ async function freePort(): Promise<number> {
  * The child stays in our process group, so killing the group kills it too.
  * @example const node = await startAnvil({ chainId: 31337, genesisTimestamp: 1_781_500_000n }); ... await node.stop();
  */
-export async function startAnvil(options: { chainId: number; genesisTimestamp: bigint; port?: number }): Promise<EmbeddedNode> {
+export async function startAnvil(options: {
+  chainId: number;
+  genesisTimestamp: bigint;
+  port?: number;
+  /** An anvil state dump (JSON) to start from. */
+  loadState?: string;
+}): Promise<EmbeddedNode> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     anvilBinary(),
@@ -50,6 +56,7 @@ export async function startAnvil(options: { chainId: number; genesisTimestamp: b
       "--gas-limit",
       "100000000",
       "--silent",
+      ...(options.loadState ? ["--load-state", options.loadState] : []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -9,7 +9,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { PeerGridError, toPeerGridError } from "./errors.ts";
-import type { BlockJournal } from "./journal.ts";
+import type { BlockJournal, JournalBlock } from "./journal.ts";
 
 /** One transaction to send: already encoded, with the ABI used to explain a revert. */
 export type TxRequest = {
@@ -45,6 +45,8 @@ export type CreateChainClientOptions = {
   journal?: BlockJournal;
   /** Poll interval when waiting for an external node's blocks. */
   pollingIntervalMs?: number;
+  /** Called after each journalled block (the embedded chain uses it to write checkpoints). */
+  afterBlock?: (blockNumber: number) => Promise<void>;
 };
 
 /**
@@ -85,7 +87,8 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     if (block.transactions.length !== raws.length) {
       throw new PeerGridError(`block ${block.number} holds ${block.transactions.length} of ${raws.length} transactions`);
     }
-    journal.append({ number: Number(block.number), timestamp: timestamp.toString(), txs: raws });
+    journal.append({ number: Number(block.number), timestamp: timestamp.toString(), hash: block.hash, txs: raws });
+    await options.afterBlock?.(Number(block.number));
   }
 
   async function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
@@ -158,20 +161,19 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
 }
 
 /**
- * Replays a journal into a freshly started embedded node, block by block with the original
- * timestamps, rebuilding the chain that was acknowledged before a stop or crash.
- * @example await replayJournal(rpcUrl, journal.blocks)
+ * Replays journalled blocks into an embedded node, block by block with their original timestamps,
+ * rebuilding the chain that was acknowledged before a stop or crash.
+ * @example await replayJournal(rpcUrl, journal.blocks.filter((b) => b.number > checkpointBlock))
  */
-export async function replayJournal(rpcUrl: string, blocks: readonly { number: number; timestamp: string; txs: Hex[] }[]) {
-  const client = createPublicClient({ transport: http(rpcUrl) });
+export async function replayJournal(rpcUrl: string, blocks: readonly JournalBlock[], expectedHead: number) {
+  const client = createPublicClient({ transport: http(rpcUrl), cacheTime: 0 });
   for (const block of blocks) {
     for (const raw of block.txs) await client.sendRawTransaction({ serializedTransaction: raw });
     await client.request({ method: "evm_mine", params: [{ timestamp: Number(block.timestamp) }] } as never);
   }
   const head = await client.getBlockNumber();
-  const expected = blocks.length === 0 ? 0n : BigInt((blocks[blocks.length - 1] as { number: number }).number);
-  if (head !== expected) {
-    throw new PeerGridError(`replaying the block journal ended at block ${head}, expected ${expected}`, {
+  if (head !== BigInt(expectedHead)) {
+    throw new PeerGridError(`replaying the block journal ended at block ${head}, expected ${expectedHead}`, {
       hint: "the data directory is damaged; move it away and start again",
     });
   }

@@ -1,27 +1,57 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { createPublicClient, type Hex, http } from "viem";
 import { startAnvil } from "./anvil.ts";
 import { type ChainClient, createChainClient, replayJournal } from "./chainClient.ts";
 import { PeerGridError } from "./errors.ts";
-import { openBlockJournal } from "./journal.ts";
-import { readJsonFile, writeJsonFileAtomic } from "./jsonFile.ts";
+import { type JournalBlock, openBlockJournal } from "./journal.ts";
+import { readJsonFile, writeJsonFileAtomic, writeTextFileAtomic } from "./jsonFile.ts";
 
 export const EMBEDDED_CHAIN_ID = 31337;
 
+/** A checkpoint of the node's state is written every this many blocks, and on a clean stop. */
+export const CHECKPOINT_EVERY_BLOCKS = 500;
+
 type ChainFile = { chainId: number; genesisTimestamp: string };
 
+export type EmbeddedChain = {
+  chain: ChainClient;
+  /** How the chain was rebuilt: from a checkpoint plus the journal after it, or the journal alone. */
+  restoredFrom: "checkpoint" | "journal";
+  /** Journalled blocks re-executed at start. */
+  replayedBlocks: number;
+  /** Writes a checkpoint, then stops the node. */
+  close(): Promise<void>;
+};
+
+/** The block number a checkpoint holds, if the file is a readable anvil state dump. */
+function checkpointBlock(path: string): number | undefined {
+  try {
+    const state = JSON.parse(readFileSync(path, "utf8")) as { block?: { number?: string } };
+    const number = Number(state.block?.number);
+    return Number.isInteger(number) && number > 0 ? number : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Opens the embedded chain kept in `dataDir`: starts anvil, replays the block journal into it (the
- * chain as it was acknowledged before any stop or crash) and returns a client that journals every
- * new block. The genesis timestamp is fixed on first use, so replays rebuild the same chain.
- * @example const { chain, close } = await openEmbeddedChain(".peergrid", 1_781_500_000n)
+ * Opens the embedded chain kept in `dataDir`: starts anvil and rebuilds the acknowledged chain from
+ * the newest usable checkpoint plus the block journal after it (or from the journal alone when there
+ * is no checkpoint or it is damaged). The returned client journals every new block and writes a new
+ * checkpoint every CHECKPOINT_EVERY_BLOCKS blocks and on close. The genesis timestamp is fixed on
+ * first use, so a replay rebuilds the same chain.
+ * @example const { chain, close } = await openEmbeddedChain(".peergrid/chain", 1_781_500_000n)
  */
 export async function openEmbeddedChain(
   dataDir: string,
   genesisTimestamp: bigint,
-): Promise<{ chain: ChainClient; close(): Promise<void> }> {
+  log: (message: string) => void = () => {},
+): Promise<EmbeddedChain> {
   mkdirSync(dataDir, { recursive: true });
   const chainFile = join(dataDir, "chain.json");
+  const checkpointFile = join(dataDir, "checkpoint.json");
   let config = readJsonFile<ChainFile>(chainFile);
   if (!config) {
     if (existsSync(join(dataDir, "blocks.jsonl"))) {
@@ -33,15 +63,64 @@ export async function openEmbeddedChain(
     writeJsonFileAtomic(chainFile, config);
   }
   const journal = openBlockJournal(join(dataDir, "blocks.jsonl"));
-  const node = await startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp) });
+  const head = journal.blocks.at(-1)?.number ?? 0;
+  const start = (loadState?: string) =>
+    startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), loadState });
+
+  // Rebuild: from the checkpoint when it is readable, covered by the journal and agrees with it.
+  let node = await start();
+  const checkpoint = checkpointBlock(checkpointFile);
+  const journalled = (n: number): JournalBlock | undefined => journal.blocks[n - 1];
+  if (checkpoint !== undefined && checkpoint <= head) {
+    await node.stop();
+    node = await start(checkpointFile);
+    const client = createPublicClient({ transport: http(node.rpcUrl), cacheTime: 0 });
+    const loaded = await client.getBlock({ blockTag: "latest" }).catch(() => undefined);
+    const expected = journalled(checkpoint);
+    if (loaded && expected && loaded.number === BigInt(checkpoint) && (!expected.hash || expected.hash === loaded.hash)) {
+      // anvil restarts its clock from the wall clock after loading; put it back on the chain's time.
+      await client.request({ method: "evm_setTime", params: [Number(loaded.timestamp)] } as never);
+    } else {
+      log(`checkpoint ${checkpointFile} does not match the journal; replaying the whole journal`);
+      await node.stop();
+      node = await start();
+    }
+  } else if (existsSync(checkpointFile) && checkpoint === undefined) {
+    log(`checkpoint ${checkpointFile} is unreadable; replaying the whole journal`);
+  }
   try {
-    await replayJournal(node.rpcUrl, journal.blocks);
-    const chain = await createChainClient({ rpcUrl: node.rpcUrl, journal });
+    const rpc = createPublicClient({ transport: http(node.rpcUrl), cacheTime: 0 });
+    const from = Number(await rpc.getBlockNumber());
+    const replay = journal.blocks.filter((b) => b.number > from);
+    await replayJournal(node.rpcUrl, replay, head);
+
+    const writeCheckpoint = async () => {
+      const dump = (await rpc.request({ method: "anvil_dumpState", params: [] } as never)) as Hex;
+      const state = JSON.parse(gunzipSync(Buffer.from(dump.slice(2), "hex")).toString("utf8")) as {
+        transactions?: { info?: { traces?: unknown[] } }[];
+      };
+      // Execution traces are three quarters of a dump and nothing reads them; receipts and logs stay.
+      for (const tx of state.transactions ?? []) if (tx.info) tx.info.traces = [];
+      writeTextFileAtomic(checkpointFile, JSON.stringify(state));
+    };
+    const chain = await createChainClient({
+      rpcUrl: node.rpcUrl,
+      journal,
+      afterBlock: async (n) => {
+        if (n % CHECKPOINT_EVERY_BLOCKS === 0) await writeCheckpoint();
+      },
+    });
     return {
       chain,
+      restoredFrom: from > 0 ? "checkpoint" : "journal",
+      replayedBlocks: replay.length,
       async close() {
-        journal.close();
-        await node.stop();
+        try {
+          await writeCheckpoint();
+        } finally {
+          journal.close();
+          await node.stop();
+        }
       },
     };
   } catch (error) {

@@ -1,8 +1,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import type { Hex } from "viem";
 
-/** One block the embedded chain mined: its number, timestamp and raw signed transactions, in order. */
-export type JournalBlock = { number: number; timestamp: string; txs: Hex[] };
+/** One block the embedded chain mined: number, timestamp, hash and raw signed transactions, in order. */
+export type JournalBlock = { number: number; timestamp: string; hash?: Hex; txs: Hex[] };
 
 export type BlockJournal = {
   readonly blocks: readonly JournalBlock[];

@@ -16,17 +16,25 @@ export function readJsonFile<T>(path: string): T | undefined {
 }
 
 /**
- * Writes JSON so that a crash leaves either the old file or the new one, never half of one:
- * write a temporary file, fsync it, rename it over the target. Bigints are written as strings.
- * @example writeJsonFileAtomic(".peergrid/deployment.json", deployment)
+ * Writes a file so that a crash leaves either the old file or the new one, never half of one:
+ * write a temporary file, fsync it, rename it over the target.
+ * @example writeTextFileAtomic(".peergrid/chain/checkpoint.json", text)
  */
-export function writeJsonFileAtomic(path: string, value: unknown): void {
+export function writeTextFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, "w");
-  const bytes = Buffer.from(`${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+  const bytes = Buffer.from(text);
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/**
+ * Writes JSON atomically (see writeTextFileAtomic). Bigints are written as strings.
+ * @example writeJsonFileAtomic(".peergrid/deployment.json", deployment)
+ */
+export function writeJsonFileAtomic(path: string, value: unknown): void {
+  writeTextFileAtomic(path, `${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
 }

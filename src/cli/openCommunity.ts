@@ -72,7 +72,9 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
     chain = await createChainClient({ rpcUrl: options.rpcUrl, pollingIntervalMs: 200 });
     close = async () => {};
   } else {
-    const embedded = await openEmbeddedChain(join(dataDir, "chain"), settings.startAt - options.intervalSeconds);
+    const embedded = await openEmbeddedChain(join(dataDir, "chain"), settings.startAt - options.intervalSeconds, (message) =>
+      process.stderr.write(`${message}\n`),
+    );
     chain = embedded.chain;
     close = embedded.close;
   }

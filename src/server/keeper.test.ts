@@ -141,6 +141,34 @@ describe("keeper against the embedded chain", () => {
     expect(report.meters).toBe(c.community.households.length);
   }, 60_000);
 
+  it("leaves out, and reports, a reading the contract would refuse instead of losing the whole batch", async () => {
+    const interval = await readNextIntervalToSettle(c.chain, c.deployment);
+    await c.chain.advanceTo(intervalBounds(interval, c.deployment).startsAt + 10n);
+    const household = privateKeyToAccount(generatePrivateKey());
+    const meter = privateKeyToAccount(generatePrivateKey());
+    const op = c.community.operator;
+    await c.chain.send([callTx(op, c.deployment.registry, communityRegistryAbi, "registerParticipant", [household.address, 1])]);
+    await c.chain.send([
+      callTx(op, c.deployment.registry, communityRegistryAbi, "registerMeter", [meter.address, household.address, 1]),
+    ]);
+    const logged: string[] = [];
+    const k = createKeeper({
+      chain: c.chain,
+      deployment: c.deployment,
+      gateway: c.community.gateway,
+      settler: c.community.keeper,
+      log: (m) => logged.push(m),
+      readings: async (i) => [
+        ...(await demoReadings(c.community, domain(), c.timeline, i)),
+        await signReading(meter, domain(), { interval: i, exportWh: 10n, importWh: 0n }),
+      ],
+    });
+    const report = await k.closeInterval(interval);
+    expect(report.rejectedReadings).toBe(1);
+    expect(report.meters).toBe(c.community.households.length);
+    expect(logged.join()).toContain("registered after the interval started");
+  }, 60_000);
+
   it("refuses an order without funds and an invalid clearing, and changes nothing", async () => {
     const newcomer = privateKeyToAccount(generatePrivateKey());
     const op = c.community.operator;

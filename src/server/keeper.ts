@@ -25,7 +25,7 @@ export type IntervalReport = {
   trades: bigint;
   readingsGas: bigint;
   settlementGas: bigint;
-  /** Readings refused off chain (bad signature) before they cost gas. */
+  /** Readings refused off chain (bad signature, unknown or inactive meter, meter newer than the interval). */
   rejectedReadings: number;
 };
 
@@ -58,6 +58,21 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
   const timing = { intervalSeconds: deployment.intervalSeconds, readingWindowSeconds: deployment.readingWindowSeconds };
 
+  // A signer's meter id never changes once registered, so it is asked for once.
+  const meterIds = new Map<string, number>();
+  async function meterIdOf(signer: `0x${string}`): Promise<number> {
+    const known = meterIds.get(signer);
+    if (known) return known;
+    const id = await chain.public.readContract({
+      address: deployment.registry,
+      abi: communityRegistryAbi,
+      functionName: "meterIdOf",
+      args: [signer],
+    });
+    if (id !== 0) meterIds.set(signer, id);
+    return id;
+  }
+
   async function submitReadings(interval: bigint, closesAt: bigint) {
     const all = await options.readings(interval);
     const verified: SignedReading[] = [];
@@ -70,17 +85,40 @@ export function createKeeper(options: KeeperOptions): Keeper {
       }
     }
     const recorded = new Set((await readIntervalPositions(chain, deployment, interval)).map((p) => p.meterId));
-    const meterIds = await Promise.all(
-      verified.map((r) =>
-        chain.public.readContract({
-          address: deployment.registry,
-          abi: communityRegistryAbi,
-          functionName: "meterIdOf",
-          args: [r.meter],
-        }),
+    const startsAt = interval * deployment.intervalSeconds;
+    const meterIds = await Promise.all(verified.map((r) => meterIdOf(r.meter)));
+    const meters = await Promise.all(
+      meterIds.map((id) =>
+        id === 0 || recorded.has(id)
+          ? undefined
+          : chain.public.readContract({
+              address: deployment.registry,
+              abi: communityRegistryAbi,
+              functionName: "meter",
+              args: [id],
+            }),
       ),
     );
-    const missing = verified.filter((_, i) => !recorded.has(meterIds[i] as number));
+    const missing: SignedReading[] = [];
+    for (const [i, reading] of verified.entries()) {
+      const meterId = meterIds[i] as number;
+      const meter = meters[i];
+      if (recorded.has(meterId)) continue;
+      // One refused reading would revert its whole batch: leave out, and report, what the contract refuses.
+      const refusal = !meter
+        ? "unknown meter"
+        : !meter.active
+          ? "meter deactivated"
+          : BigInt(meter.registeredAt) > startsAt
+            ? "meter registered after the interval started"
+            : undefined;
+      if (refusal) {
+        rejected++;
+        log(`refused a reading for meter ${reading.meter}, interval ${interval}: ${refusal}`);
+      } else {
+        missing.push(reading);
+      }
+    }
     if (missing.length === 0) return { gas: 0n, rejected };
     if ((await chain.now()) >= closesAt) {
       log(`interval ${interval}: reading window closed before ${missing.length} readings were sent; settling without them`);

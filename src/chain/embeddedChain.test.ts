@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EmbeddedChain, openEmbeddedChain } from "./embeddedChain.ts";
+
+const funder = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+const to = "0x00000000000000000000000000000000000000b0";
+const genesis = 1_781_500_000n;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function transfer(e: EmbeddedChain, value: bigint) {
+  await e.chain.send([{ account: funder, to, value, abi: [], action: "transfer" }]);
+}
+
+async function state(e: EmbeddedChain) {
+  const block = await e.chain.public.getBlock({ blockTag: "latest" });
+  return { number: block.number, hash: block.hash, balance: await e.chain.public.getBalance({ address: to }) };
+}
+
+describe("embedded chain", () => {
+  it("restores from its checkpoint, replays only later blocks, and survives a damaged checkpoint", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
+    dirs.push(dir);
+    let e = await openEmbeddedChain(dir, genesis);
+    expect(e.restoredFrom).toBe("journal");
+    await transfer(e, 1n);
+    await e.chain.advanceTo(genesis + 900n);
+    await transfer(e, 2n);
+    const before = await state(e);
+    await e.close(); // writes a checkpoint at the head
+    const olderCheckpoint = readFileSync(join(dir, "checkpoint.json"));
+
+    e = await openEmbeddedChain(dir, genesis);
+    expect(e.restoredFrom).toBe("checkpoint");
+    expect(e.replayedBlocks).toBe(0);
+    expect(await state(e)).toEqual(before);
+    // The restored node keeps the chain's clock: explicit timestamps still work.
+    await e.chain.advanceTo(genesis + 1800n);
+    await transfer(e, 4n);
+    const after = await state(e);
+    await e.close();
+    // Put the older checkpoint back, as if a kill had come before the newer one was written.
+    writeFileSync(join(dir, "checkpoint.json"), olderCheckpoint);
+
+    e = await openEmbeddedChain(dir, genesis);
+    expect(e.restoredFrom).toBe("checkpoint");
+    expect(e.replayedBlocks).toBe(Number(after.number - before.number));
+    expect(await state(e)).toEqual(after);
+    await e.close();
+
+    writeFileSync(join(dir, "checkpoint.json"), "{ not json");
+    const messages: string[] = [];
+    e = await openEmbeddedChain(dir, genesis, (m) => messages.push(m));
+    expect(e.restoredFrom).toBe("journal");
+    expect(e.replayedBlocks).toBe(Number(after.number));
+    expect(messages.join()).toContain("unreadable");
+    expect(await state(e)).toEqual(after);
+    await e.close();
+  }, 60_000);
+});
