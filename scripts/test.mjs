@@ -54,6 +54,10 @@ try {
   failed++;
 }
 
+// The committed gas snapshot: a change in any test's gas fails here until `forge snapshot` is re-run
+// and the new .gas-snapshot committed with the change that caused it.
+check("gas snapshot (.gas-snapshot)", bin("forge"), ["snapshot", "--check"]);
+
 const report = join(mkdtempSync(join(tmpdir(), "peergrid-vitest-")), "report.json");
 const vitest = run("vitest", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
 try {

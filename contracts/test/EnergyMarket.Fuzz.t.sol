@@ -138,8 +138,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
         return sel == IEnergyMarket.PriceOutOfBounds.selector || sel == IEnergyMarket.PriceBoundNotEquilibrium.selector
             || sel == IEnergyMarket.PriceBoundNotExtreme.selector || sel == IEnergyMarket.FillExceedsQuantity.selector
             || sel == IEnergyMarket.FillBeyondLimit.selector || sel == IEnergyMarket.BetterOrderLeftOut.selector
-            || sel == IEnergyMarket.TieNotProRata.selector || sel == IEnergyMarket.ClearingNotBalanced.selector
-            || sel == IEnergyMarket.VolumeNotMaximal.selector;
+            || sel == IEnergyMarket.TieNotProRata.selector || sel == IEnergyMarket.ClearingNotBalanced.selector;
     }
 
     function _bump(uint64 v, bool up) internal pure returns (uint64) {

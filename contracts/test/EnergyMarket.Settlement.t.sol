@@ -623,9 +623,10 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.ClearingNotBalanced.selector, 999, 1000));
     }
 
-    // VolumeNotMaximal is unreachable: when sellers are rationed the buyers' fills are forced to D(p) =
-    // volume, when buyers are rationed the sellers' are forced to S(p) = volume, and when neither is, all
-    // fills are forced; so a balanced clearing that passed the per-fill checks trades exactly the volume.
+    // No volume check exists beyond ClearingNotBalanced: when sellers are rationed the buyers' fills are
+    // forced to D(p) = volume, when buyers are rationed the sellers' are forced to S(p) = volume, and when
+    // neither is, all fills are forced; so a balanced clearing that passed the per-fill checks trades
+    // exactly the volume.
 
     // ------------------------------------------------------------------ grid escrow
 

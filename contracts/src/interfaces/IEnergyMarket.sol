@@ -129,8 +129,6 @@ interface IEnergyMarket {
     error TieNotProRata(uint32 meterId, uint64 filledWh, uint64 expectedWh);
     /// @notice Sold and bought energy differ.
     error ClearingNotBalanced(uint256 soldWh, uint256 boughtWh);
-    /// @notice The clearing trades less (or more) than supply and demand allow at its price.
-    error VolumeNotMaximal(uint256 tradedWh, uint256 expectedWh);
     /// @notice The grid account cannot pay for the surplus it must buy at the feed-in tariff.
     error InsufficientGridEscrow(uint256 required, uint256 available);
 

@@ -93,8 +93,9 @@ library ClearingVerifier {
             soldWh += f.soldWh;
             boughtWh += f.boughtWh;
         }
+        // No separate volume check is needed: the side that is not rationed is filled completely, so its
+        // total is exactly the volume, and the balance check forces the other side to match.
         if (soldWh != boughtWh) revert IEnergyMarket.ClearingNotBalanced(soldWh, boughtWh);
-        if (soldWh != volume) revert IEnergyMarket.VolumeNotMaximal(soldWh, volume);
         return soldWh;
     }
 
