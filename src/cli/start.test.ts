@@ -78,7 +78,8 @@ describe("peergrid start", () => {
 
   it("survives kill -9 at any moment: resumes after the last settled interval, settles none twice", async () => {
     const dir = tempDir();
-    const args = ["--data-dir", dir, "--speed", "0", "--households", "20"];
+    // Starting at 07:00, however far the killed runs got, the final run's intervals fall in daylight.
+    const args = ["--data-dir", dir, "--speed", "0", "--households", "20", "--start", "2026-06-15T07:00:00+02:00"];
     const random = createRandom("kill -9");
     const acknowledged: bigint[] = [];
     for (let round = 0; round < 4; round++) {
@@ -95,10 +96,19 @@ describe("peergrid start", () => {
     }
     // The kills landed after some intervals were acknowledged, so the final run really resumes.
     expect(acknowledged.length).toBeGreaterThan(0);
-    const final = runStart([...args, "--intervals", "3"]);
+    // What a new user checks: `npm start -- --intervals 8` prints 8 intervals, priced within
+    // [feed-in 0.08, retail 0.32], trading energy.
+    const final = runStart([...args, "--intervals", "8"]);
     expect(await final.exited).toBe(0);
-    const finalIntervals = intervalLines(final.lines).map(intervalOf);
-    expect(finalIntervals).toHaveLength(3);
+    const finalLines = intervalLines(final.lines);
+    expect(finalLines).toHaveLength(8);
+    for (const line of finalLines) {
+      const price = Number(/price (\d+\.\d+)\/kWh/.exec(line)?.[1]);
+      expect(price).toBeGreaterThanOrEqual(0.08);
+      expect(price).toBeLessThanOrEqual(0.32);
+      expect(line).not.toMatch(/traded +0\.000 kWh/);
+    }
+    const finalIntervals = finalLines.map(intervalOf);
     const all = [...acknowledged, ...finalIntervals];
     expect(new Set(all).size).toBe(all.length); // no interval printed (settled) twice
     for (let i = 1; i < all.length; i++) expect(all[i]).toBe((all[i - 1] as bigint) + 1n);
