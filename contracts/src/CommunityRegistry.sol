@@ -22,6 +22,7 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     mapping(address account => Participant) private _participants;
     mapping(uint32 meterId => Meter) private _meters;
     mapping(address signer => uint32 meterId) private _meterIdOf;
+    mapping(uint32 meterId => address signer) private _signerOf;
     uint32 private _meterCount;
 
     /// @param admin receives the admin and operator roles
@@ -67,10 +68,10 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
             zone: p.zone,
             source: source,
             active: true,
-            registeredAt: uint40(block.timestamp),
-            signer: signer
+            registeredAt: uint40(block.timestamp)
         });
         _meterIdOf[signer] = meterId;
+        _signerOf[meterId] = signer;
         p.meterId = meterId;
         emit MeterRegistered(meterId, signer, owner, p.zone, source);
     }
@@ -96,6 +97,13 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
         Meter memory m = _meters[meterId];
         if (m.owner == address(0)) revert UnknownMeterId(meterId);
         return m;
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function signerOf(uint32 meterId) external view returns (address) {
+        address signer = _signerOf[meterId];
+        if (signer == address(0)) revert UnknownMeterId(meterId);
+        return signer;
     }
 
     /// @inheritdoc ICommunityRegistry

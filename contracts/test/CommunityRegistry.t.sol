@@ -149,8 +149,14 @@ contract CommunityRegistryTest is Test {
         vm.assertEq(m.zone, 3, "zone copied from owner");
         vm.assertEq(m.source, 1, "source");
         vm.assertTrue(m.active, "active");
-        vm.assertEq(m.signer, signerA, "signer");
+        vm.assertEq(registry.signerOf(1), signerA, "signer");
+        vm.assertEq(m.registeredAt, vm.getBlockTimestamp(), "registered now");
         vm.assertEq(registry.participant(alice).meterId, 1, "participant's meter");
+    }
+
+    function test_signerOf_revertsUnknownMeterId() public {
+        vm.expectRevert(abi.encodeWithSelector(ICommunityRegistry.UnknownMeterId.selector, uint32(9)));
+        registry.signerOf(9);
     }
 
     function test_registerMeter_acceptsEverySource() public {
@@ -290,7 +296,7 @@ contract CommunityRegistryTest is Test {
         uint32 id = registry.registerMeter(signer, alice, source);
         ICommunityRegistry.Meter memory m = registry.meter(id);
         vm.assertEq(registry.meterIdOf(signer), id, "id");
-        vm.assertEq(m.signer, signer, "signer");
+        vm.assertEq(registry.signerOf(id), signer, "signer");
         vm.assertEq(m.zone, zone, "zone");
         vm.assertEq(m.source, source, "source");
     }

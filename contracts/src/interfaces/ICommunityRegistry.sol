@@ -25,14 +25,14 @@ interface ICommunityRegistry {
     /// @param active whether readings signed by this meter are accepted
     /// @param registeredAt when the meter was registered: it can only report intervals that start later,
     /// so a replacement meter never reports an interval its predecessor may have reported
-    /// @param signer the meter's signing address (its secp256k1 key)
+    /// @dev One storage slot, read for every reading and every settled meter; the signing address is
+    /// kept apart (`signerOf`) because the market never needs it.
     struct Meter {
         address owner;
         uint32 zone;
         uint8 source;
         bool active;
         uint40 registeredAt;
-        address signer;
     }
 
     /// @notice The account is zero.
@@ -81,6 +81,9 @@ interface ICommunityRegistry {
 
     /// @notice The meter with id `meterId`; reverts when unknown.
     function meter(uint32 meterId) external view returns (Meter memory);
+
+    /// @notice The signing address (the meter's key) of meter `meterId`; reverts when unknown.
+    function signerOf(uint32 meterId) external view returns (address);
 
     /// @notice The id of the meter with signing address `signer`, 0 when unknown.
     function meterIdOf(address signer) external view returns (uint32);
