@@ -26,7 +26,8 @@ describe("embedded chain", () => {
   it("restores from its checkpoint, replays only later blocks, and survives a damaged checkpoint", async () => {
     const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
     dirs.push(dir);
-    let e = await openEmbeddedChain(dir, genesis);
+    // A checkpoint every 2 blocks, so the periodic path runs too.
+    let e = await openEmbeddedChain(dir, genesis, () => {}, 2);
     expect(e.restoredFrom).toBe("journal");
     await transfer(e, 1n);
     await e.chain.advanceTo(genesis + 900n);

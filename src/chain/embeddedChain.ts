@@ -48,6 +48,7 @@ export async function openEmbeddedChain(
   dataDir: string,
   genesisTimestamp: bigint,
   log: (message: string) => void = () => {},
+  checkpointEveryBlocks = CHECKPOINT_EVERY_BLOCKS,
 ): Promise<EmbeddedChain> {
   mkdirSync(dataDir, { recursive: true });
   const chainFile = join(dataDir, "chain.json");
@@ -95,7 +96,13 @@ export async function openEmbeddedChain(
     await replayJournal(node.rpcUrl, replay, head);
 
     const writeCheckpoint = async () => {
-      const dump = (await rpc.request({ method: "anvil_dumpState", params: [] } as never)) as Hex;
+      // A plain fetch: a dump outgrows viem's 10 MB limit on a response within a day of blocks.
+      const response = await fetch(node.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] }),
+      });
+      const dump = ((await response.json()) as { result: Hex }).result;
       const state = JSON.parse(gunzipSync(Buffer.from(dump.slice(2), "hex")).toString("utf8")) as {
         transactions?: { info?: { traces?: unknown[] } }[];
       };
@@ -107,7 +114,7 @@ export async function openEmbeddedChain(
       rpcUrl: node.rpcUrl,
       journal,
       afterBlock: async (n) => {
-        if (n % CHECKPOINT_EVERY_BLOCKS === 0) await writeCheckpoint();
+        if (n % checkpointEveryBlocks === 0) await writeCheckpoint();
       },
     });
     return {
