@@ -51,6 +51,17 @@ const hints: Record<string, string> = {
   AccessControlUnauthorizedAccount: "this account lacks the role; ask the community operator",
   IntervalOutOfOrder: "settle intervals in order, starting with nextIntervalToSettle()",
   IntervalNotClosed: "wait until the interval's reading window has closed",
+  IntervalAlreadySettled: "nothing to do: the interval is settled; its readings can no longer change",
+  ReadingBeforeMeterRegistered: "a new meter reports from the first interval that starts after its registration",
+  ReadingBufferFull: "settlement is a whole day behind: settle the pending intervals (is the grid account funded?)",
+  InvalidTiming: "choose a reading window shorter than a day of intervals",
+  InvalidOrder: "give the buy side both a bid and a cap, or neither",
+  NotAnActiveParticipant: "the operator must register (or reactivate) this account first",
+  MeterNotInInterval: "list only meters with a reading in this interval (market.snapshot shows them)",
+  ClearingIncomplete: "list exactly one fill per meter with a reading in the interval",
+  PriceOutOfBounds: "recompute the clearing with the engine (src/core/clearing.ts); it gives the only valid one",
+  PriceBoundNotEquilibrium: "recompute the clearing with the engine (src/core/clearing.ts); it gives the only valid one",
+  PriceBoundNotExtreme: "recompute the clearing with the engine (src/core/clearing.ts); it gives the only valid one",
 };
 
 /** Finds revert data anywhere in a viem error's cause chain. */
