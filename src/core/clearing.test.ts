@@ -138,6 +138,27 @@ describe("clearInterval", () => {
     );
   });
 
+  it("puts the price bounds exactly where the equilibrium begins and ends, for large books at real tariffs", () => {
+    const tariffs: Tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 320_000n };
+    const big = fc
+      .array(position(tariffs), { minLength: 1, maxLength: 300 })
+      .map((ps): MeterPosition[] => ps.map((p, i) => ({ ...p, meterId: i + 1 })));
+    const isEquilibrium = (ps: MeterPosition[], x: bigint) => {
+      const k = curve(ps, tariffs, x);
+      return k.sBelow <= k.d && k.dAbove <= k.s;
+    };
+    fc.assert(
+      fc.property(big, (positions) => {
+        const { priceLowMicroPerKwh: low, priceHighMicroPerKwh: high } = clearInterval(positions, tariffs);
+        expect(isEquilibrium(positions, low)).toBe(true);
+        expect(isEquilibrium(positions, high)).toBe(true);
+        if (low > tariffs.feedInMicroPerKwh) expect(isEquilibrium(positions, low - 1n)).toBe(false);
+        if (high < tariffs.retailMicroPerKwh) expect(isEquilibrium(positions, high + 1n)).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("does not depend on the order positions arrive in", () => {
     fc.assert(
       fc.property(

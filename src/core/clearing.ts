@@ -74,19 +74,42 @@ export function effectiveOrder(p: MeterPosition, tariffs: Tariffs): EffectiveOrd
 
 type Curve = { supplyBelow: bigint; supplyAtOrBelow: bigint; demandAbove: bigint; demandAtOrAbove: bigint };
 
-function curveAt(book: EffectiveOrder[], x: bigint): Curve {
-  const c: Curve = { supplyBelow: 0n, supplyAtOrBelow: 0n, demandAbove: 0n, demandAtOrAbove: 0n };
-  for (const o of book) {
-    if (o.offerWh !== 0n) {
-      if (o.askMicroPerKwh < x) c.supplyBelow += o.offerWh;
-      if (o.askMicroPerKwh <= x) c.supplyAtOrBelow += o.offerWh;
-    }
-    if (o.demandWh !== 0n) {
-      if (o.bidMicroPerKwh > x) c.demandAbove += o.demandWh;
-      if (o.bidMicroPerKwh >= x) c.demandAtOrAbove += o.demandWh;
-    }
+const byPrice = (a: readonly [bigint, bigint], b: readonly [bigint, bigint]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/** Index of the first price in ascending `prices` that is >= x (strict: > x). */
+function searchPrices(prices: readonly (readonly [bigint, bigint])[], x: bigint, strict: boolean): number {
+  let lo = 0;
+  let hi = prices.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const p = (prices[mid] as readonly [bigint, bigint])[0];
+    if (strict ? p <= x : p < x) lo = mid + 1;
+    else hi = mid;
   }
-  return c;
+  return lo;
+}
+
+/**
+ * Supply and demand curves of a book: asks and bids sorted by price with cumulative quantities, so
+ * each evaluation is a binary search. Building them is the O(n log n) part of clearing.
+ */
+function curves(book: readonly EffectiveOrder[]): (x: bigint) => Curve {
+  const asks = book.filter((o) => o.offerWh !== 0n).map((o) => [o.askMicroPerKwh, o.offerWh] as const);
+  const bids = book.filter((o) => o.demandWh !== 0n).map((o) => [o.bidMicroPerKwh, o.demandWh] as const);
+  asks.sort(byPrice);
+  bids.sort(byPrice);
+  // supplyUpTo[i]: offered Wh of the i cheapest asks; demandFrom[i]: demanded Wh of bids i and above.
+  const supplyUpTo = [0n];
+  for (const [, q] of asks) supplyUpTo.push((supplyUpTo.at(-1) as bigint) + q);
+  const demandFrom = new Array<bigint>(bids.length + 1).fill(0n);
+  for (let i = bids.length - 1; i >= 0; i--)
+    demandFrom[i] = (demandFrom[i + 1] as bigint) + (bids[i] as readonly [bigint, bigint])[1];
+  return (x) => ({
+    supplyBelow: supplyUpTo[searchPrices(asks, x, false)] as bigint,
+    supplyAtOrBelow: supplyUpTo[searchPrices(asks, x, true)] as bigint,
+    demandAbove: demandFrom[searchPrices(bids, x, true)] as bigint,
+    demandAtOrAbove: demandFrom[searchPrices(bids, x, false)] as bigint,
+  });
 }
 
 /** Smallest x in [lo, hi] with pred(x), for a predicate false below some point and true from it on. */
@@ -131,7 +154,9 @@ function fillSide(
  * Clears one interval as a uniform-price double auction (the rule is in docs/architecture.md and
  * `ClearingVerifier.sol`): the price is the midpoint of the interval of equilibrium prices inside
  * [feed-in, retail], every order priced better than it is filled, ties on the long side are rationed
- * pro rata. Pure and deterministic: positions may arrive in any order.
+ * pro rata. Pure and deterministic: positions may arrive in any order. O(n log n): sorting the book
+ * dominates; the equilibrium bounds are binary searches over the price band, each step a binary
+ * search over the sorted curves.
  * @example
  * const tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 300_000n };
  * const seller = { meterId: 1, exportWh: 1000n, importWh: 0n, balanceMicro: 0n,
@@ -148,22 +173,23 @@ export function clearInterval(positions: readonly MeterPosition[], tariffs: Tari
     if (sorted[i]?.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${sorted[i]?.meterId} appears twice`);
   }
   const book = sorted.map((p) => effectiveOrder(p, tariffs));
+  const curveAt = curves(book);
 
   // Lowest price where demand strictly above it fits in supply at or below it; highest price where
   // supply strictly below it fits in demand at or above it. Both predicates are monotone in x.
   const low = firstTrue(feedIn, retail, (x) => {
-    const c = curveAt(book, x);
+    const c = curveAt(x);
     return c.demandAbove <= c.supplyAtOrBelow;
   });
   const high =
     firstTrue(feedIn, retail + 1n, (x) => {
       if (x > retail) return true;
-      const c = curveAt(book, x);
+      const c = curveAt(x);
       return c.supplyBelow > c.demandAtOrAbove;
     }) - 1n;
   const price = (low + high) / 2n;
 
-  const at = curveAt(book, price);
+  const at = curveAt(price);
   const volume = min(at.supplyAtOrBelow, at.demandAtOrAbove);
   const sellersRationed = at.supplyAtOrBelow > volume;
   const buyersRationed = !sellersRationed && at.demandAtOrAbove > volume;
