@@ -1,3 +1,4 @@
+import type { CommunityKpis } from "../core/kpi.ts";
 import { formatFixed, shareBasisPoints } from "../core/money.ts";
 import type { IntervalReport } from "../server/keeper.ts";
 import { centralEuropeanUtcOffsetMinutes, localDateTime } from "../sim/localTime.ts";
@@ -32,4 +33,17 @@ export function formatIntervalLine(r: IntervalReport): string {
     `trades ${String(r.trades).padStart(3)}`,
     `gas ${formatFixed(r.readingsGas + r.settlementGas, 3, 0)}k`,
   ].join("  ");
+}
+
+/**
+ * The run's summary against the grid-only baseline.
+ * @example formatSummary(kpis) // "8 intervals: traded 3.026 kWh, 100.0% of demand met locally, ..."
+ */
+export function formatSummary(k: CommunityKpis): string {
+  return (
+    `${k.intervals} intervals: traded ${formatFixed(k.tradedWh, 3, 3)} kWh locally, ` +
+    `${formatFixed(k.localShareOfDemandBps, 2, 1)}% of demand and ${formatFixed(k.localShareOfSupplyBps, 2, 1)}% of surplus; ` +
+    `against the grid alone, buyers saved ${formatFixed(k.buyersSavedMicro, 6, 4)} credits and sellers earned ` +
+    `${formatFixed(k.sellersGainedMicro, 6, 4)} more`
+  );
 }

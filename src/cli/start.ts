@@ -1,7 +1,9 @@
 import { PeerGridError } from "../chain/errors.ts";
+import { readTariffs } from "../chain/market.ts";
+import { communityKpis } from "../core/kpi.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
-import { createKeeper } from "../server/keeper.ts";
-import { formatIntervalLine } from "./formatReport.ts";
+import { createKeeper, type IntervalReport } from "../server/keeper.ts";
+import { formatIntervalLine, formatSummary } from "./formatReport.ts";
 import { openCommunity } from "./openCommunity.ts";
 import { communityOptionHelp, communityOptionSpec, communityOptions, parseCommandArgs, positiveInteger } from "./options.ts";
 
@@ -55,6 +57,7 @@ export async function start(argv: string[], io: CommandIo): Promise<void> {
       readings: (interval) => demoReadings(community, domain, timeline, interval),
       log: io.err,
     });
+    const reports: IntervalReport[] = [];
     let next = await keeper.nextInterval();
     io.out(
       `PeerGrid on chain ${chain.chainId} (${chain.embedded ? `embedded, ${options.dataDir}` : chain.rpcUrl}), market ${deployment.market}, ` +
@@ -68,8 +71,10 @@ export async function start(argv: string[], io: CommandIo): Promise<void> {
       }
       const report = await keeper.closeInterval(next);
       io.out(formatIntervalLine(report));
+      reports.push(report);
       next += 1n;
     }
+    if (reports.length > 0) io.out(formatSummary(communityKpis(reports, await readTariffs(chain, deployment))));
     io.out(`stopped; last settled interval ${next - 1n}. \`peergrid status\` shows the chain, contracts and balances.`);
   } finally {
     process.removeListener("SIGINT", onSignal);
