@@ -53,6 +53,8 @@ describe("embedded chain", () => {
     expect(e.replayedBlocks).toBe(Number(after.number - before.number));
     expect(await state(e)).toEqual(after);
     await e.close();
+    // A session that mined nothing (like `peergrid status`) leaves the checkpoint as it was.
+    expect(readFileSync(join(dir, "checkpoint.json"))).toEqual(olderCheckpoint);
 
     writeFileSync(join(dir, "checkpoint.json"), "{ not json");
     const messages: string[] = [];

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createPublicClient, type Hex, http } from "viem";
-import { startAnvil } from "./anvil.ts";
+import { type EmbeddedNode, startAnvil } from "./anvil.ts";
 import { type ChainClient, createChainClient, replayJournal } from "./chainClient.ts";
 import { PeerGridError } from "./errors.ts";
-import { type JournalBlock, openBlockJournal } from "./journal.ts";
+import { openBlockJournal } from "./journal.ts";
 import { readJsonFile, writeJsonFileAtomic, writeTextFileAtomic } from "./jsonFile.ts";
 
 export const EMBEDDED_CHAIN_ID = 31337;
@@ -21,7 +21,7 @@ export type EmbeddedChain = {
   restoredFrom: "checkpoint" | "journal";
   /** Journalled blocks re-executed at start. */
   replayedBlocks: number;
-  /** Writes a checkpoint, then stops the node. */
+  /** Writes a checkpoint if blocks were mined since opening, then stops the node. */
   close(): Promise<void>;
 };
 
@@ -69,26 +69,31 @@ export async function openEmbeddedChain(
     startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), loadState });
 
   // Rebuild: from the checkpoint when it is readable, covered by the journal and agrees with it.
-  let node = await start();
   const checkpoint = checkpointBlock(checkpointFile);
-  const journalled = (n: number): JournalBlock | undefined => journal.blocks[n - 1];
+  let node: EmbeddedNode | undefined;
   if (checkpoint !== undefined && checkpoint <= head) {
-    await node.stop();
-    node = await start(checkpointFile);
-    const client = createPublicClient({ transport: http(node.rpcUrl), cacheTime: 0 });
-    const loaded = await client.getBlock({ blockTag: "latest" }).catch(() => undefined);
-    const expected = journalled(checkpoint);
-    if (loaded && expected && loaded.number === BigInt(checkpoint) && (!expected.hash || expected.hash === loaded.hash)) {
+    node = await start(checkpointFile).catch(() => undefined);
+    const client = node && createPublicClient({ transport: http(node.rpcUrl), cacheTime: 0 });
+    const loaded = await client?.getBlock({ blockTag: "latest" }).catch(() => undefined);
+    const expected = journal.blocks[checkpoint - 1];
+    if (
+      client &&
+      loaded &&
+      expected &&
+      loaded.number === BigInt(checkpoint) &&
+      (!expected.hash || expected.hash === loaded.hash)
+    ) {
       // anvil restarts its clock from the wall clock after loading; put it back on the chain's time.
       await client.request({ method: "evm_setTime", params: [Number(loaded.timestamp)] } as never);
     } else {
       log(`checkpoint ${checkpointFile} does not match the journal; replaying the whole journal`);
-      await node.stop();
-      node = await start();
+      await node?.stop();
+      node = undefined;
     }
   } else if (existsSync(checkpointFile) && checkpoint === undefined) {
     log(`checkpoint ${checkpointFile} is unreadable; replaying the whole journal`);
   }
+  node ??= await start();
   try {
     const rpc = createPublicClient({ transport: http(node.rpcUrl), cacheTime: 0 });
     const from = Number(await rpc.getBlockNumber());
@@ -123,7 +128,8 @@ export async function openEmbeddedChain(
       replayedBlocks: replay.length,
       async close() {
         try {
-          await writeCheckpoint();
+          // Only when this session mined blocks: a read-only session (status) leaves the directory alone.
+          if ((journal.blocks.at(-1)?.number ?? 0) > head) await writeCheckpoint();
         } finally {
           journal.close();
           await node.stop();
