@@ -129,7 +129,9 @@ export async function openEmbeddedChain(
       async close() {
         try {
           // Only when this session mined blocks: a read-only session (status) leaves the directory alone.
-          if ((journal.blocks.at(-1)?.number ?? 0) > head) await writeCheckpoint();
+          // A checkpoint is a shortcut, never the truth: if the node is already gone (a Ctrl-C reaches
+          // anvil too), the journal alone rebuilds the chain next time.
+          if ((journal.blocks.at(-1)?.number ?? 0) > head) await writeCheckpoint().catch(() => {});
         } finally {
           journal.close();
           await node.stop();

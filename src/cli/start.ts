@@ -63,19 +63,34 @@ export async function start(argv: string[], io: CommandIo): Promise<void> {
       `PeerGrid on chain ${chain.chainId} (${chain.embedded ? `embedded, ${options.dataDir}` : chain.rpcUrl}), market ${deployment.market}, ` +
         `${community.households.length} households; ${next > deployment.firstInterval ? `resuming after interval ${next - 1n}` : `starting at interval ${next}`}`,
     );
+    // The summary values trades at the tariffs in force when the run started.
+    const tariffs = await readTariffs(chain, deployment);
     const startedMs = io.nowMs();
+    let interrupted = false;
     for (let k = 0; k < intervals && !stopping; k++) {
       if (chain.embedded && speed > 0) {
         const dueMs = startedMs + (k * Number(deployment.intervalSeconds) * 1000) / speed;
         if (dueMs > io.nowMs()) await io.sleep(dueMs - io.nowMs());
       }
-      const report = await keeper.closeInterval(next);
+      let report: IntervalReport;
+      try {
+        report = await keeper.closeInterval(next);
+      } catch (error) {
+        // A Ctrl-C reaches the embedded node too, which may stop in the middle of an interval.
+        if (!stopping) throw error;
+        interrupted = true;
+        break;
+      }
       io.out(formatIntervalLine(report));
       reports.push(report);
       next += 1n;
     }
-    if (reports.length > 0) io.out(formatSummary(communityKpis(reports, await readTariffs(chain, deployment))));
-    io.out(`stopped; last settled interval ${next - 1n}. \`peergrid status\` shows the chain, contracts and balances.`);
+    if (reports.length > 0) io.out(formatSummary(communityKpis(reports, tariffs)));
+    io.out(
+      interrupted
+        ? `interrupted while closing interval ${next}; every settled interval is kept and \`peergrid start\` resumes from ${next}.`
+        : `stopped; last settled interval ${next - 1n}. \`peergrid status\` shows the chain, contracts and balances.`,
+    );
   } finally {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
