@@ -4,6 +4,9 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { PeerGridError } from "./errors.ts";
 
+/** Anvil's first development account, funded at genesis on the embedded chain and on any test anvil. */
+export const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
 export type EmbeddedNode = { rpcUrl: string; stop(): Promise<void>; process: ChildProcess };
 
 /** Path of the anvil binary shipped in the npm package @foundry-rs/anvil-linux-amd64 (or the platform's). */

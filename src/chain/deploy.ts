@@ -1,12 +1,4 @@
-import {
-  type Address,
-  encodeDeployData,
-  encodeFunctionData,
-  getContractAddress,
-  keccak256,
-  type PrivateKeyAccount,
-  toHex,
-} from "viem";
+import { type Address, encodeDeployData, getContractAddress, keccak256, type PrivateKeyAccount, toHex } from "viem";
 import type { Tariffs } from "../core/clearing.ts";
 import type { ChainClient } from "./chainClient.ts";
 import {
@@ -19,6 +11,7 @@ import {
   energyTokenAbi,
   energyTokenBytecode,
 } from "./generated/contracts.ts";
+import { callTx } from "./market.ts";
 
 /** Where a PeerGrid community lives on a chain. */
 export type Deployment = {
@@ -47,7 +40,6 @@ export type DeployParameters = {
 };
 
 export const roles = {
-  operator: keccak256(toHex("OPERATOR_ROLE")),
   gridOperator: keccak256(toHex("GRID_OPERATOR_ROLE")),
   meterGateway: keccak256(toHex("METER_GATEWAY_ROLE")),
   minter: keccak256(toHex("MINTER_ROLE")),
@@ -104,31 +96,9 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
     if (!deployed.includes(address.toLowerCase())) throw new Error(`contract not deployed at the expected address ${address}`);
   }
   await chain.send([
-    {
-      account: p.operator,
-      to: energyToken,
-      data: encodeFunctionData({ abi: energyTokenAbi, functionName: "grantRole", args: [roles.minter, market] }),
-      abi: energyTokenAbi,
-      action: "grant minter role to the market",
-    },
-    {
-      account: p.operator,
-      to: registry,
-      data: encodeFunctionData({
-        abi: communityRegistryAbi,
-        functionName: "grantRole",
-        args: [roles.gridOperator, p.gridAccount],
-      }),
-      abi: communityRegistryAbi,
-      action: "grant grid-operator role",
-    },
-    {
-      account: p.operator,
-      to: registry,
-      data: encodeFunctionData({ abi: communityRegistryAbi, functionName: "grantRole", args: [roles.meterGateway, p.gateway] }),
-      abi: communityRegistryAbi,
-      action: "grant meter-gateway role",
-    },
+    callTx(p.operator, energyToken, energyTokenAbi, "grantRole", [roles.minter, market]),
+    callTx(p.operator, registry, communityRegistryAbi, "grantRole", [roles.gridOperator, p.gridAccount]),
+    callTx(p.operator, registry, communityRegistryAbi, "grantRole", [roles.meterGateway, p.gateway]),
   ]);
   return {
     chainId: chain.chainId,

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
+import { ANVIL_DEV_KEY } from "./anvil.ts";
 import { type EmbeddedChain, openEmbeddedChain } from "./embeddedChain.ts";
 
-const funder = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+const funder = privateKeyToAccount(ANVIL_DEV_KEY);
 const to = "0x00000000000000000000000000000000000000b0";
 const genesis = 1_781_500_000n;
 const dirs: string[] = [];

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, truncateSync } from "node:fs";
 import type { Hex } from "viem";
+import { writeAllAndSync } from "./jsonFile.ts";
 
 /** One block the embedded chain mined: number, timestamp, hash and raw signed transactions, in order. */
 export type JournalBlock = { number: number; timestamp: string; hash?: Hex; txs: Hex[] };
@@ -40,10 +41,7 @@ export function openBlockJournal(path: string): BlockJournal {
   return {
     blocks,
     append(block) {
-      const bytes = Buffer.from(`${JSON.stringify(block)}\n`);
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-      fsyncSync(fd);
+      writeAllAndSync(fd, `${JSON.stringify(block)}\n`);
       blocks.push(block);
     },
     close() {

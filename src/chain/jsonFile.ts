@@ -1,6 +1,17 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 
 /**
+ * Writes all of `text` to an open file and fsyncs it: one writeSync may write less than asked.
+ * @example writeAllAndSync(fd, "line\n")
+ */
+export function writeAllAndSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+  fsyncSync(fd);
+}
+
+/**
  * Reads a JSON file, or returns undefined when it does not exist.
  * @example const deployment = readJsonFile<DeploymentFile>(".peergrid/deployment.json")
  */
@@ -23,10 +34,7 @@ export function readJsonFile<T>(path: string): T | undefined {
 export function writeTextFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, "w");
-  const bytes = Buffer.from(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-  fsyncSync(fd);
+  writeAllAndSync(fd, text);
   closeSync(fd);
   renameSync(tmp, path);
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import { type ChainClient, createChainClient } from "../chain/chainClient.ts";
 import { type Deployment, deployPeerGrid } from "../chain/deploy.ts";
 import { openEmbeddedChain } from "../chain/embeddedChain.ts";
@@ -10,9 +11,6 @@ import { intervalAt } from "../core/interval.ts";
 import { createDemoCommunity, type DemoCommunity, type DemoTimeline, demoTariffs } from "../demo/demoCommunity.ts";
 import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
 import { resolveCommunitySettings } from "./options.ts";
-
-/** Anvil's first development account: funded at genesis on the embedded chain and on any test anvil. */
-const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 export type CommunityOptions = {
   dataDir: string;

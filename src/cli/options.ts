@@ -28,6 +28,15 @@ Chain and community:
   --reading-window-seconds <n>   how long readings are accepted after an interval ends (default 300)
   -h, --help                     show this help`;
 
+/** Parses a non-negative number option, with an error that names the option. */
+export function nonNegative(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new PeerGridError(`--${name} must be a number ≥ 0, got "${value}"`);
+  }
+  return n;
+}
+
 /** Parses a positive integer option, with an error that names the option. */
 export function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

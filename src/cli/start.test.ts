@@ -59,13 +59,19 @@ function runStart(args: string[]): Run {
   return { child, lines, exited };
 }
 
+/** A CommandIo that keeps every line printed, for calling `main` in-process. */
+function captureIo() {
+  const out: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), sleep: async () => {}, nowMs: () => 0 };
+  return { out, io };
+}
+
 const intervalLines = (lines: string[]) => lines.filter((l) => / #\d+ /.test(l));
 const intervalOf = (line: string) => BigInt(/ #(\d+) /.exec(line)?.[1] ?? "-1");
 
 describe("peergrid start", () => {
   it("prints help for every command and refuses bad options", async () => {
-    const out: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), sleep: async () => {}, nowMs: () => 0 };
+    const { out, io } = captureIo();
     expect(await main(["--help"], io)).toBe(0);
     expect(await main(["start", "--help"], io)).toBe(0);
     expect(await main(["status", "--help"], io)).toBe(0);
@@ -113,8 +119,7 @@ describe("peergrid start", () => {
     expect(new Set(all).size).toBe(all.length); // no interval printed (settled) twice
     for (let i = 1; i < all.length; i++) expect(all[i]).toBe((all[i - 1] as bigint) + 1n);
 
-    const out: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), sleep: async () => {}, nowMs: () => 0 };
+    const { out, io } = captureIo();
     expect(await main(["status", "--data-dir", dir], io)).toBe(0);
     expect(out.join("\n")).toContain(`last settled interval ${all.at(-1)}`);
 

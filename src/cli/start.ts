@@ -1,11 +1,17 @@
-import { PeerGridError } from "../chain/errors.ts";
 import { readTariffs } from "../chain/market.ts";
 import { communityKpis } from "../core/kpi.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
 import { createKeeper, type IntervalReport } from "../server/keeper.ts";
 import { formatIntervalLine, formatSummary } from "./formatReport.ts";
 import { openCommunity } from "./openCommunity.ts";
-import { communityOptionHelp, communityOptionSpec, communityOptions, parseCommandArgs, positiveInteger } from "./options.ts";
+import {
+  communityOptionHelp,
+  communityOptionSpec,
+  communityOptions,
+  nonNegative,
+  parseCommandArgs,
+  positiveInteger,
+} from "./options.ts";
 
 export const startHelp = `Usage: peergrid start [options]
 
@@ -96,11 +102,4 @@ export async function start(argv: string[], io: CommandIo): Promise<void> {
     process.removeListener("SIGTERM", onSignal);
     await close();
   }
-}
-
-function nonNegative(name: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
-    throw new PeerGridError(`--${name} must be a number ≥ 0, got "${value}"`);
-  return n;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import { ContractRevertError } from "../chain/errors.ts";
 import { communityCreditAbi, communityRegistryAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
 import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
@@ -174,7 +175,7 @@ describe("keeper against the embedded chain", () => {
     const op = c.community.operator;
     await c.chain.send([
       {
-        account: privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+        account: privateKeyToAccount(ANVIL_DEV_KEY),
         to: newcomer.address,
         value: 10n ** 18n,
         abi: [],
