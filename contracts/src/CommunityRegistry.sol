@@ -20,8 +20,7 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     uint8 public constant SOURCE_OTHER = 4;
 
     mapping(address account => Participant) private _participants;
-    mapping(uint32 meterId => Meter) private _meters;
-    mapping(address signer => uint32 meterId) private _meterIdOf;
+    mapping(address signer => Meter) private _meters;
     mapping(uint32 meterId => address signer) private _signerOf;
     uint32 private _meterCount;
 
@@ -33,7 +32,7 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     }
 
     /// @inheritdoc ICommunityRegistry
-    function registerParticipant(address account, uint32 zone) external onlyRole(OPERATOR_ROLE) {
+    function registerParticipant(address account, uint16 zone) external onlyRole(OPERATOR_ROLE) {
         if (account == address(0)) revert ZeroAddress();
         if (_participants[account].registered) revert ParticipantAlreadyRegistered(account);
         _participants[account] = Participant({zone: zone, registered: true, active: true, meterId: 0});
@@ -56,21 +55,21 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     {
         if (signer == address(0)) revert ZeroAddress();
         if (source == 0 || source > SOURCE_OTHER) revert UnknownSource(source);
-        if (_meterIdOf[signer] != 0) revert MeterAlreadyRegistered(signer);
+        if (_meters[signer].owner != address(0)) revert MeterAlreadyRegistered(signer);
         Participant storage p = _participants[owner];
         if (!p.registered) revert UnknownParticipant(owner);
         if (!p.active) revert ParticipantInactive(owner);
         if (p.meterId != 0) revert ParticipantAlreadyHasMeter(owner, p.meterId);
 
         meterId = ++_meterCount;
-        _meters[meterId] = Meter({
+        _meters[signer] = Meter({
             owner: owner,
+            meterId: meterId,
             zone: p.zone,
             source: source,
             active: true,
-            registeredAt: uint40(block.timestamp)
+            registeredAt: uint32(block.timestamp)
         });
-        _meterIdOf[signer] = meterId;
         _signerOf[meterId] = signer;
         p.meterId = meterId;
         emit MeterRegistered(meterId, signer, owner, p.zone, source);
@@ -78,8 +77,9 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
 
     /// @inheritdoc ICommunityRegistry
     function deactivateMeter(uint32 meterId) external onlyRole(OPERATOR_ROLE) {
-        Meter storage m = _meters[meterId];
-        if (m.owner == address(0)) revert UnknownMeterId(meterId);
+        address signer = _signerOf[meterId];
+        if (signer == address(0)) revert UnknownMeterId(meterId);
+        Meter storage m = _meters[signer];
         if (!m.active) return;
         m.active = false;
         Participant storage p = _participants[m.owner];
@@ -94,9 +94,22 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
 
     /// @inheritdoc ICommunityRegistry
     function meter(uint32 meterId) external view returns (Meter memory) {
-        Meter memory m = _meters[meterId];
-        if (m.owner == address(0)) revert UnknownMeterId(meterId);
-        return m;
+        address signer = _signerOf[meterId];
+        if (signer == address(0)) revert UnknownMeterId(meterId);
+        return _meters[signer];
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function meterOf(address signer) external view returns (Meter memory) {
+        return _meters[signer];
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function metersOf(address[] calldata signers) external view returns (Meter[] memory out) {
+        out = new Meter[](signers.length);
+        for (uint256 i; i < signers.length; ++i) {
+            out[i] = _meters[signers[i]];
+        }
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -108,7 +121,7 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
 
     /// @inheritdoc ICommunityRegistry
     function meterIdOf(address signer) external view returns (uint32) {
-        return _meterIdOf[signer];
+        return _meters[signer].meterId;
     }
 
     /// @inheritdoc ICommunityRegistry

@@ -7,15 +7,21 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
 import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
 import {IEnergyToken} from "./interfaces/IEnergyToken.sol";
 import {ClearingVerifier} from "./libraries/ClearingVerifier.sol";
+import {EnergyRoot} from "./libraries/EnergyRoot.sol";
 import {EnergyTokenId} from "./libraries/EnergyTokenId.sol";
+import {MeterEntry} from "./libraries/MeterEntry.sol";
 
 /// @title PeerGrid energy market
 /// @notice See {IEnergyMarket}. Escrow is an internal ledger backed one to one by the settlement tokens
 /// this contract holds; settlement moves ledger balances, never tokens.
+/// @dev Per household and interval, the chain does: one signature check and one registry slot read when
+/// the reading arrives; one account slot read and one write at settlement; a few hashes. Nothing else
+/// is stored per household (see docs/architecture.md, "Gas").
 contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -25,10 +31,6 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     bytes32 private constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     bytes32 private constant METER_GATEWAY_ROLE = keccak256("METER_GATEWAY_ROLE");
     uint256 private constant WH_PER_KWH = 1000;
-    /// @notice Readings are kept in a ring of this many slots per meter (a day of 15-minute intervals).
-    /// A slot is reused once its interval is settled, so steady-state recording rewrites a warm slot
-    /// (~5k gas) instead of filling a fresh one (~22k). Older readings live on in `ReadingRecorded` events.
-    uint64 public constant READING_SLOTS = 96;
 
     ICommunityRegistry public immutable registry;
     IEnergyToken public immutable energyToken;
@@ -40,30 +42,18 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     address public gridAccount;
     uint64 private _nextInterval;
 
-    /// @dev One ring slot: the interval it belongs to and the reading.
-    struct StoredReading {
-        uint64 interval;
-        uint64 exportWh;
-        uint64 importWh;
-        bool recorded;
-    }
+    mapping(uint64 interval => IntervalBook) private _books;
+    mapping(uint64 interval => bytes32 root) private _energyRoots;
+    mapping(bytes32 leaf => bool) private _claimed;
+    mapping(address account => Account) private _accounts;
 
-    mapping(uint32 meterId => StoredReading[READING_SLOTS]) private _readings;
-    mapping(uint64 interval => uint32 meters) private _meterCounts;
-    mapping(address account => StandingOrder) private _orders;
-    /// @notice Escrowed settlement tokens per account.
-    mapping(address account => uint256 amount) public balanceOf;
-    /// @notice Grid imports an account's escrow could not pay; repaid first from its next deposit.
-    mapping(address account => uint256 amount) public gridDebtOf;
-
-    /// @dev Per-meter working data of one settlement.
-    struct Entry {
-        address owner;
-        uint256 tokenId;
-        uint64 exportWh;
-        uint64 importWh;
-        uint256 credit;
-        uint256 debit;
+    /// @dev Running totals of one settlement.
+    struct Totals {
+        uint256 trades;
+        uint256 toGridWh;
+        uint256 fromGridWh;
+        uint256 gridPays;
+        uint256 gridGets;
     }
 
     modifier onlyRegistryRole(bytes32 role) {
@@ -84,10 +74,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint64 firstInterval,
         Tariffs memory tariffs_
     ) EIP712("PeerGrid", "1") {
-        // A reading can be late by at most the window; it must never find its slot taken by a newer one.
-        if (intervalSeconds_ == 0 || uint256(readingWindowSeconds_) >= uint256(intervalSeconds_) * READING_SLOTS) {
-            revert InvalidTiming(intervalSeconds_, readingWindowSeconds_);
-        }
+        if (intervalSeconds_ == 0) revert InvalidTiming(intervalSeconds_, readingWindowSeconds_);
         registry = registry_;
         energyToken = energyToken_;
         settlementToken = settlementToken_;
@@ -101,54 +88,49 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     // ------------------------------------------------------------------ readings
 
     /// @inheritdoc IEnergyMarket
-    function submitReadings(SignedReading[] calldata readings)
+    function submitReadings(uint64 interval, SignedReading[] calldata readings)
         external
         onlyRegistryRole(METER_GATEWAY_ROLE)
         returns (uint256 recorded)
     {
-        for (uint256 i; i < readings.length; ++i) {
-            if (_record(readings[i], false)) ++recorded;
-        }
-    }
-
-    /// @inheritdoc IEnergyMarket
-    function submitReading(SignedReading calldata reading) external onlyRegistryRole(METER_GATEWAY_ROLE) {
-        _record(reading, true);
-    }
-
-    function _record(SignedReading calldata r, bool strict) private returns (bool) {
-        uint32 meterId = registry.meterIdOf(r.meter);
-        if (meterId == 0) revert UnknownMeter(r.meter);
-        ICommunityRegistry.Meter memory m = registry.meter(meterId);
-        if (!m.active) revert MeterInactive(r.meter);
-        if (r.interval < _nextInterval) revert IntervalAlreadySettled(r.interval);
-        uint256 startsAt = uint256(r.interval) * intervalSeconds;
-        // One owner, one meter per interval: an owner's escrow backs a single entry in the book.
-        if (startsAt < m.registeredAt) revert ReadingBeforeMeterRegistered(r.meter, r.interval, m.registeredAt);
+        if (interval < _nextInterval) revert IntervalAlreadySettled(interval);
+        uint256 startsAt = uint256(interval) * intervalSeconds;
         uint256 endsAt = startsAt + intervalSeconds;
-        if (block.timestamp < endsAt) revert IntervalNotEnded(r.interval, endsAt);
+        if (block.timestamp < endsAt) revert IntervalNotEnded(interval, endsAt);
         if (block.timestamp >= endsAt + readingWindowSeconds) {
-            revert ReadingWindowClosed(r.interval, endsAt + readingWindowSeconds);
+            revert ReadingWindowClosed(interval, endsAt + readingWindowSeconds);
         }
-        // The signature is checked before the duplicate test so a forged batch always reverts.
-        bytes32 digest = readingDigest(r.meter, r.interval, r.exportWh, r.importWh);
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r.r, r.vs);
-        if (err != ECDSA.RecoverError.NoError || signer != r.meter) {
-            revert InvalidReadingSignature(r.meter, r.interval);
-        }
-        StoredReading storage slot = _readings[meterId][r.interval % READING_SLOTS];
-        if (slot.recorded) {
-            if (slot.interval == r.interval) {
-                if (strict) revert ReadingAlreadyRecorded(r.meter, r.interval);
-                return false;
+        IntervalBook memory book = _books[interval];
+        uint32 previous;
+        for (uint256 i; i < readings.length; ++i) {
+            SignedReading calldata r = readings[i];
+            ICommunityRegistry.Meter memory m = registry.meterOf(r.meter);
+            if (m.owner == address(0)) revert UnknownMeter(r.meter);
+            if (!m.active) revert MeterInactive(r.meter);
+            // One owner, one meter per interval: an owner's escrow backs a single entry in the book.
+            if (startsAt < m.registeredAt) revert ReadingBeforeMeterRegistered(r.meter, interval, m.registeredAt);
+            if (m.meterId <= previous) revert ReadingsNotSorted(m.meterId);
+            previous = m.meterId;
+            // The signature is checked before the duplicate test so a forged batch always reverts.
+            bytes32 digest = _hashTypedDataV4(_readingHash(r.meter, interval, r.exportWh, r.importWh));
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r.r, r.vs);
+            if (err != ECDSA.RecoverError.NoError || signer != r.meter) {
+                revert InvalidReadingSignature(r.meter, interval);
             }
-            if (slot.interval >= _nextInterval) revert ReadingBufferFull(r.meter, r.interval, slot.interval);
+            if (m.meterId <= book.lastMeterId) continue; // recorded by an earlier batch
+            book.head = MeterEntry.chain(
+                book.head,
+                MeterEntry.meterWord(m.owner, m.meterId, m.zone, m.source),
+                MeterEntry.readingWord(r.exportWh, r.importWh)
+            );
+            book.lastMeterId = m.meterId;
+            ++book.count;
+            ++recorded;
         }
-        _readings[meterId][r.interval % READING_SLOTS] =
-            StoredReading({interval: r.interval, exportWh: r.exportWh, importWh: r.importWh, recorded: true});
-        ++_meterCounts[r.interval];
-        emit ReadingRecorded(r.interval, meterId, r.exportWh, r.importWh);
-        return true;
+        if (recorded != 0) {
+            _books[interval] = book;
+            emit ReadingsRecorded(interval, uint32(recorded), book.lastMeterId, book.head);
+        }
     }
 
     /// @inheritdoc IEnergyMarket
@@ -157,7 +139,25 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(READING_TYPEHASH, meter, interval, exportWh, importWh)));
+        return _hashTypedDataV4(_readingHash(meter, interval, exportWh, importWh));
+    }
+
+    /// @dev keccak256(abi.encode(READING_TYPEHASH, meter, interval, exportWh, importWh)) in scratch memory.
+    function _readingHash(address meter, uint64 interval, uint64 exportWh, uint64 importWh)
+        private
+        pure
+        returns (bytes32 h)
+    {
+        bytes32 typeHash = READING_TYPEHASH;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, typeHash)
+            mstore(add(p, 0x20), and(meter, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(p, 0x40), and(interval, 0xffffffffffffffff))
+            mstore(add(p, 0x60), and(exportWh, 0xffffffffffffffff))
+            mstore(add(p, 0x80), and(importWh, 0xffffffffffffffff))
+            h := keccak256(p, 0xa0)
+        }
     }
 
     // ------------------------------------------------------------------ orders and escrow
@@ -165,44 +165,70 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     /// @inheritdoc IEnergyMarket
     function setStandingOrder(StandingOrder calldata order) external {
         if (!registry.participant(msg.sender).active) revert NotAnActiveParticipant(msg.sender);
-        if ((order.maxBuyWh == 0) != (order.bidMicroPerKwh == 0)) revert InvalidOrder(msg.sender);
+        if (
+            (order.maxBuyWh == 0) != (order.bidMicroPerKwh == 0) || order.askMicroPerKwh > type(uint32).max
+                || order.maxSellWh > type(uint32).max || order.bidMicroPerKwh > type(uint32).max
+                || order.maxBuyWh > type(uint32).max
+        ) revert InvalidOrder(msg.sender);
+        Account storage a = _accounts[msg.sender];
         if (order.maxBuyWh != 0) {
             uint256 required = _cost(order.maxBuyWh, _min64(order.bidMicroPerKwh, tariffs.retailMicroPerKwh), true);
-            uint256 available = balanceOf[msg.sender];
+            uint256 available = _positive(a.balanceMicro);
             if (available < required) revert InsufficientEscrow(msg.sender, required, available);
         }
-        _orders[msg.sender] = order;
+        a.askMicroPerKwh = uint32(order.askMicroPerKwh);
+        a.maxSellWh = uint32(order.maxSellWh);
+        a.bidMicroPerKwh = uint32(order.bidMicroPerKwh);
+        a.maxBuyWh = uint32(order.maxBuyWh);
         emit StandingOrderSet(msg.sender, order.askMicroPerKwh, order.maxSellWh, order.bidMicroPerKwh, order.maxBuyWh);
     }
 
     /// @notice The standing order of `account` (all zero when none: trades only with the grid).
     function standingOrderOf(address account) external view returns (StandingOrder memory) {
-        return _orders[account];
+        Account memory a = _accounts[account];
+        return StandingOrder({
+            askMicroPerKwh: a.askMicroPerKwh,
+            maxSellWh: a.maxSellWh,
+            bidMicroPerKwh: a.bidMicroPerKwh,
+            maxBuyWh: a.maxBuyWh
+        });
+    }
+
+    /// @notice Escrowed settlement tokens of `account`.
+    function balanceOf(address account) external view returns (uint256) {
+        return _positive(_accounts[account].balanceMicro);
+    }
+
+    /// @notice Grid imports `account`'s escrow could not pay; repaid first from its next deposit.
+    function gridDebtOf(address account) external view returns (uint256) {
+        int128 b = _accounts[account].balanceMicro;
+        return b < 0 ? uint256(-int256(b)) : 0;
     }
 
     /// @inheritdoc IEnergyMarket
     function depositFor(address account, uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
+        if (amount == 0) revert InvalidAmount(amount);
         if (account != gridAccount && !registry.participant(account).registered) revert NotAnActiveParticipant(account);
         uint256 before = settlementToken.balanceOf(address(this));
         settlementToken.safeTransferFrom(msg.sender, address(this), amount);
         // Credit what arrived, so fee-on-transfer tokens cannot inflate the ledger.
         uint256 received = settlementToken.balanceOf(address(this)) - before;
-        uint256 repaid = _min(gridDebtOf[account], received);
-        if (repaid != 0) {
-            gridDebtOf[account] -= repaid;
-            balanceOf[gridAccount] += repaid;
-        }
-        balanceOf[account] += received - repaid;
+        if (received > uint256(uint128(type(int128).max)) / 2) revert InvalidAmount(received);
+        Account storage a = _accounts[account];
+        int256 balance = a.balanceMicro;
+        uint256 repaid = balance < 0 ? _min(uint256(-balance), received) : 0;
+        if (repaid != 0) _accounts[gridAccount].balanceMicro += int128(int256(repaid));
+        a.balanceMicro = int128(balance + int256(received));
         emit Deposited(account, msg.sender, received, repaid);
     }
 
     /// @inheritdoc IEnergyMarket
     function withdraw(uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        uint256 available = balanceOf[msg.sender];
+        if (amount == 0) revert InvalidAmount(amount);
+        Account storage a = _accounts[msg.sender];
+        uint256 available = _positive(a.balanceMicro);
         if (available < amount) revert InsufficientEscrow(msg.sender, amount, available);
-        balanceOf[msg.sender] = available - amount;
+        a.balanceMicro -= int128(int256(amount));
         settlementToken.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -210,121 +236,142 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     // ------------------------------------------------------------------ clearing and settlement
 
     /// @inheritdoc IEnergyMarket
-    function settleInterval(uint64 interval, Clearing calldata clearing) external nonReentrant {
+    function settleInterval(uint64 interval, Prices calldata prices, Entry[] calldata entries) external nonReentrant {
         if (interval != _nextInterval) revert IntervalOutOfOrder(interval, _nextInterval);
         uint256 closesAt = (uint256(interval) + 1) * intervalSeconds + readingWindowSeconds;
         if (block.timestamp < closesAt) revert IntervalNotClosed(interval, closesAt);
-        uint256 n = clearing.fills.length;
-        if (n != _meterCounts[interval]) revert ClearingIncomplete(interval, n, _meterCounts[interval]);
+        IntervalBook memory book = _books[interval];
+        uint256 n = entries.length;
+        if (n != book.count) revert ClearingIncomplete(interval, n, book.count);
 
         Tariffs memory t = tariffs;
-        Entry[] memory entries = new Entry[](n);
-        ClearingVerifier.Order[] memory book = new ClearingVerifier.Order[](n);
+        uint256[] memory orders = new uint256[](n);
+        bytes32 head;
         for (uint256 i; i < n; ++i) {
-            (entries[i], book[i]) = _load(interval, clearing.fills, i, t);
+            uint256 meter = entries[i].meter;
+            uint256 energy = entries[i].energy;
+            head = MeterEntry.chain(head, meter, MeterEntry.readingOf(energy));
+            orders[i] = _effectiveOrder(_accounts[MeterEntry.owner(meter)], energy, t);
         }
-        uint256 tradedWh = ClearingVerifier.verify(book, clearing, t.feedInMicroPerKwh, t.retailMicroPerKwh);
+        if (head != book.head) revert EntriesDoNotMatchReadings(interval);
+        uint256 tradedWh = ClearingVerifier.verify(orders, entries, prices, t.feedInMicroPerKwh, t.retailMicroPerKwh);
 
         _nextInterval = interval + 1;
-        uint256 trades = _executeTrades(interval, clearing, entries);
-        (uint256 toGridWh, uint256 fromGridWh) = _settleWithGrid(interval, clearing.fills, entries, t);
-        emit IntervalSettled(interval, clearing.priceMicroPerKwh, tradedWh, toGridWh, fromGridWh, trades);
+        (Totals memory totals, bytes32 root) = _settle(interval, prices.priceMicroPerKwh, entries, t);
+        _energyRoots[interval] = root;
+        emit IntervalSettled(
+            interval, prices.priceMicroPerKwh, tradedWh, totals.toGridWh, totals.fromGridWh, totals.trades, root
+        );
     }
 
-    /// @dev Loads one meter's reading, order and escrow, and turns them into its effective order.
-    function _load(uint64 interval, Fill[] calldata fills, uint256 i, Tariffs memory t)
+    /// @dev The order a meter brings to the book: its standing order capped by its reading and, on the buy
+    /// side, by what its escrow pays at its own limit price; prices clamped into [feed-in, retail].
+    function _effectiveOrder(Account storage account, uint256 energy, Tariffs memory t)
         private
         view
-        returns (Entry memory e, ClearingVerifier.Order memory o)
+        returns (uint256)
     {
-        uint32 meterId = fills[i].meterId;
-        if (i != 0 && meterId <= fills[i - 1].meterId) revert FillsNotSorted(meterId);
-        Position memory pos = _position(interval, meterId);
-        if (!pos.recorded) revert MeterNotInInterval(meterId, interval);
-        ICommunityRegistry.Meter memory m = registry.meter(meterId);
-        StandingOrder memory order = _orders[m.owner];
-
-        e.owner = m.owner;
-        e.tokenId = EnergyTokenId.encode(interval, m.zone, m.source, meterId);
-        e.exportWh = pos.exportWh;
-        e.importWh = pos.importWh;
-
-        o.offerWh = _min64(pos.exportWh, order.maxSellWh);
-        o.askMicroPerKwh = order.askMicroPerKwh < t.feedInMicroPerKwh ? t.feedInMicroPerKwh : order.askMicroPerKwh;
-        if (order.maxBuyWh != 0) {
-            o.bidMicroPerKwh = _min64(order.bidMicroPerKwh, t.retailMicroPerKwh);
-            // A buyer is in the book only for what its escrow pays at its own limit price.
-            uint256 affordableWh = balanceOf[m.owner] * WH_PER_KWH / o.bidMicroPerKwh;
-            o.demandWh = uint64(_min(_min64(pos.importWh, order.maxBuyWh), affordableWh));
+        Account memory a = account;
+        uint64 offerWh = _min64(MeterEntry.exportWh(energy), a.maxSellWh);
+        uint64 ask = a.askMicroPerKwh < t.feedInMicroPerKwh ? t.feedInMicroPerKwh : a.askMicroPerKwh;
+        uint64 demandWh;
+        uint64 bid;
+        if (a.maxBuyWh != 0) {
+            bid = _min64(a.bidMicroPerKwh, t.retailMicroPerKwh);
+            uint256 affordableWh = _positive(a.balanceMicro) * WH_PER_KWH / bid;
+            demandWh = uint64(_min(_min64(MeterEntry.importWh(energy), a.maxBuyWh), affordableWh));
         }
+        return ClearingVerifier.order(offerWh, ask, demandWh, bid);
     }
 
-    /// @dev Pairs sellers and buyers in meter-id order, mints energy to buyers, books payments.
-    function _executeTrades(uint64 interval, Clearing calldata c, Entry[] memory entries)
+    /// @dev Pairs sellers and buyers in meter-id order (one energy leaf and one payment per pair), sells
+    /// unsold export to the grid at feed-in and buys unmet import from it at retail, then writes every
+    /// account once and the grid's once. Returns the totals and the energy root.
+    function _settle(uint64 interval, uint64 price, Entry[] calldata entries, Tariffs memory t)
         private
-        returns (uint256 trades)
+        returns (Totals memory totals, bytes32 root)
     {
-        Fill[] calldata fills = c.fills;
-        uint256 n = fills.length;
-        uint256 s;
-        uint256 b;
-        uint64 leftSold = n == 0 ? 0 : fills[0].soldWh;
-        uint64 leftBought = n == 0 ? 0 : fills[0].boughtWh;
-        while (true) {
-            while (leftSold == 0 && ++s < n) leftSold = fills[s].soldWh;
-            while (leftBought == 0 && ++b < n) leftBought = fills[b].boughtWh;
-            if (s >= n || b >= n) break;
-            uint64 energyWh = leftSold < leftBought ? leftSold : leftBought;
-            uint256 payment = _cost(energyWh, c.priceMicroPerKwh, false);
-            entries[s].credit += payment;
-            entries[b].debit += payment;
-            energyToken.mint(entries[b].owner, entries[s].tokenId, energyWh);
-            emit TradeSettled(
-                interval, entries[s].owner, entries[b].owner, fills[s].meterId, fills[b].meterId, energyWh, payment
-            );
-            leftSold -= energyWh;
-            leftBought -= energyWh;
-            ++trades;
+        uint256 n = entries.length;
+        uint256[] memory credit = new uint256[](n);
+        uint256[] memory debit = new uint256[](n);
+        bytes32[] memory leaves = new bytes32[](2 * n);
+        uint256 leafCount;
+        {
+            uint256 s;
+            uint256 b;
+            uint64 leftSold = n == 0 ? 0 : MeterEntry.soldWh(entries[0].energy);
+            uint64 leftBought = n == 0 ? 0 : MeterEntry.boughtWh(entries[0].energy);
+            while (true) {
+                while (leftSold == 0 && ++s < n) leftSold = MeterEntry.soldWh(entries[s].energy);
+                while (leftBought == 0 && ++b < n) leftBought = MeterEntry.boughtWh(entries[b].energy);
+                if (s >= n || b >= n) break;
+                uint64 energyWh = leftSold < leftBought ? leftSold : leftBought;
+                uint256 payment = _cost(energyWh, price, false);
+                credit[s] += payment;
+                debit[b] += payment;
+                uint256 seller = entries[s].meter;
+                leaves[leafCount++] = EnergyRoot.leaf(
+                    interval, MeterEntry.owner(entries[b].meter), MeterEntry.meterId(seller), _tokenId(interval, seller), energyWh
+                );
+                leftSold -= energyWh;
+                leftBought -= energyWh;
+                ++totals.trades;
+            }
         }
-    }
-
-    /// @dev Unsold export goes to the grid at feed-in, unmet import comes from it at retail; then every
-    /// ledger balance is written once.
-    function _settleWithGrid(uint64 interval, Fill[] calldata fills, Entry[] memory entries, Tariffs memory t)
-        private
-        returns (uint256 toGridWh, uint256 fromGridWh)
-    {
         address grid = gridAccount;
-        uint256 gridPays;
-        uint256 gridGets;
-        for (uint256 i; i < entries.length; ++i) {
-            Entry memory e = entries[i];
-            uint64 unsoldWh = e.exportWh - fills[i].soldWh;
+        for (uint256 i; i < n; ++i) {
+            uint256 meter = entries[i].meter;
+            uint256 energy = entries[i].energy;
+            uint64 unsoldWh = MeterEntry.exportWh(energy) - MeterEntry.soldWh(energy);
             if (unsoldWh != 0) {
                 uint256 payment = _cost(unsoldWh, t.feedInMicroPerKwh, false);
-                e.credit += payment;
-                gridPays += payment;
-                toGridWh += unsoldWh;
-                energyToken.mint(grid, EnergyTokenId.pooled(e.tokenId), unsoldWh);
-                emit SoldToGrid(interval, e.owner, fills[i].meterId, unsoldWh, payment);
+                credit[i] += payment;
+                totals.gridPays += payment;
+                totals.toGridWh += unsoldWh;
+                leaves[leafCount++] = EnergyRoot.leaf(
+                    interval, grid, MeterEntry.meterId(meter), EnergyTokenId.pooled(_tokenId(interval, meter)), unsoldWh
+                );
             }
-            // The trades' debit never exceeds the balance: demand was capped to what escrow pays.
-            uint256 available = balanceOf[e.owner] + e.credit - e.debit;
-            uint64 unmetWh = e.importWh - fills[i].boughtWh;
+            // The trades' debit never exceeds a positive balance: demand was capped to what escrow pays.
+            Account storage a = _accounts[MeterEntry.owner(meter)];
+            int256 balance = int256(a.balanceMicro) + int256(credit[i]) - int256(debit[i]);
+            uint64 unmetWh = MeterEntry.importWh(energy) - MeterEntry.boughtWh(energy);
             if (unmetWh != 0) {
                 uint256 charge = _cost(unmetWh, t.retailMicroPerKwh, false);
-                uint256 paid = _min(charge, available);
-                e.debit += paid;
-                gridGets += paid;
-                fromGridWh += unmetWh;
-                if (charge > paid) gridDebtOf[e.owner] += charge - paid;
-                emit BoughtFromGrid(interval, e.owner, fills[i].meterId, unmetWh, paid, charge - paid);
+                // What escrow cannot pay becomes grid debt (a negative balance).
+                totals.gridGets += _min(charge, _positive(balance));
+                totals.fromGridWh += unmetWh;
+                balance -= int256(charge);
             }
-            balanceOf[e.owner] = balanceOf[e.owner] + e.credit - e.debit;
+            a.balanceMicro = int128(balance);
         }
-        uint256 gridAvailable = balanceOf[grid] + gridGets;
-        if (gridAvailable < gridPays) revert InsufficientGridEscrow(gridPays, gridAvailable);
-        balanceOf[grid] = gridAvailable - gridPays;
+        Account storage g = _accounts[grid];
+        uint256 gridAvailable = _positive(g.balanceMicro) + totals.gridGets;
+        if (gridAvailable < totals.gridPays) revert InsufficientGridEscrow(totals.gridPays, gridAvailable);
+        g.balanceMicro = g.balanceMicro + int128(int256(totals.gridGets)) - int128(int256(totals.gridPays));
+        root = EnergyRoot.root(leaves, leafCount);
+    }
+
+    function _tokenId(uint64 interval, uint256 meter) private pure returns (uint256) {
+        return EnergyTokenId.encode(interval, MeterEntry.zone(meter), MeterEntry.source(meter), MeterEntry.meterId(meter));
+    }
+
+    // ------------------------------------------------------------------ energy claims
+
+    /// @inheritdoc IEnergyMarket
+    function claimEnergy(uint64 interval, EnergyClaim calldata claim, bytes32[] calldata proof) external {
+        if (interval >= _nextInterval) revert IntervalNotSettled(interval);
+        bytes32 leaf = EnergyRoot.leaf(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh);
+        if (_claimed[leaf]) revert EnergyAlreadyClaimed(interval, leaf);
+        if (!MerkleProof.verifyCalldata(proof, _energyRoots[interval], leaf)) revert InvalidEnergyProof(interval);
+        _claimed[leaf] = true;
+        energyToken.mint(claim.recipient, claim.tokenId, claim.energyWh);
+        emit EnergyClaimed(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh);
+    }
+
+    /// @notice Whether the energy leaf `leaf` was redeemed.
+    function isClaimed(bytes32 leaf) external view returns (bool) {
+        return _claimed[leaf];
     }
 
     // ------------------------------------------------------------------ administration
@@ -335,7 +382,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     }
 
     /// @notice Sets the account that buys surplus and sells shortfall. Operator only; the account must
-    /// hold the grid-operator role.
+    /// hold the grid-operator role. Escrow stays with the account that deposited it.
     function setGridAccount(address account) external onlyRegistryRole(OPERATOR_ROLE) {
         if (!registry.isGridOperator(account)) {
             revert IAccessControl.AccessControlUnauthorizedAccount(account, GRID_OPERATOR_ROLE);
@@ -355,40 +402,26 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IEnergyMarket
-    function snapshot(uint64 interval, uint32[] calldata meterIds) external view returns (MeterSnapshot[] memory out) {
-        out = new MeterSnapshot[](meterIds.length);
-        for (uint256 i; i < meterIds.length; ++i) {
-            address owner = registry.meter(meterIds[i]).owner;
-            out[i] = MeterSnapshot({
-                meterId: meterIds[i],
-                owner: owner,
-                position: _position(interval, meterIds[i]),
-                order: _orders[owner],
-                balance: balanceOf[owner]
-            });
+    function accountsOf(address[] calldata owners) external view returns (Account[] memory out) {
+        out = new Account[](owners.length);
+        for (uint256 i; i < owners.length; ++i) {
+            out[i] = _accounts[owners[i]];
         }
     }
 
-    /// @notice The recorded reading of `meterId` in `interval`, while it is in the meter's reading ring
-    /// (the last READING_SLOTS intervals); `recorded` is false otherwise.
-    function positionOf(uint64 interval, uint32 meterId) external view returns (Position memory) {
-        return _position(interval, meterId);
+    /// @inheritdoc IEnergyMarket
+    function bookOf(uint64 interval) external view returns (IntervalBook memory) {
+        return _books[interval];
     }
 
-    function _position(uint64 interval, uint32 meterId) private view returns (Position memory) {
-        StoredReading memory s = _readings[meterId][interval % READING_SLOTS];
-        if (!s.recorded || s.interval != interval) return Position({exportWh: 0, importWh: 0, recorded: false});
-        return Position({exportWh: s.exportWh, importWh: s.importWh, recorded: true});
+    /// @inheritdoc IEnergyMarket
+    function energyRootOf(uint64 interval) external view returns (bytes32) {
+        return _energyRoots[interval];
     }
 
     /// @inheritdoc IEnergyMarket
     function nextIntervalToSettle() external view returns (uint64) {
         return _nextInterval;
-    }
-
-    /// @inheritdoc IEnergyMarket
-    function meterCountIn(uint64 interval) external view returns (uint32) {
-        return _meterCounts[interval];
     }
 
     // ------------------------------------------------------------------ math
@@ -397,6 +430,10 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     function _cost(uint64 energyWh, uint64 priceMicroPerKwh, bool roundUp) private pure returns (uint256) {
         uint256 product = uint256(energyWh) * priceMicroPerKwh;
         return roundUp ? (product + WH_PER_KWH - 1) / WH_PER_KWH : product / WH_PER_KWH;
+    }
+
+    function _positive(int256 balance) private pure returns (uint256) {
+        return balance > 0 ? uint256(balance) : 0;
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -3,14 +3,18 @@ import {
   type Address,
   type ContractFunctionArgs,
   type ContractFunctionName,
+  decodeFunctionData,
   encodeFunctionData,
+  type Hex,
   type PrivateKeyAccount,
 } from "viem";
-import type { MeterPosition, Tariffs } from "../core/clearing.ts";
+import type { StandingOrder, Tariffs } from "../core/clearing.ts";
+import type { SignedReading } from "../metering/reading.ts";
 import type { ChainClient, TxRequest } from "./chainClient.ts";
 import type { Deployment } from "./deploy.ts";
 import { PeerGridError } from "./errors.ts";
 import { communityRegistryAbi, energyMarketAbi } from "./generated/contracts.ts";
+import { bookHead, type MeterInfo, type RecordedReading } from "./settlementData.ts";
 
 type Writable = "nonpayable" | "payable";
 
@@ -48,51 +52,143 @@ export async function readNextIntervalToSettle(chain: ChainClient, deployment: D
   return chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "nextIntervalToSettle" });
 }
 
-/** A meter's position in an interval, with its owner. */
-export type IntervalPosition = MeterPosition & { owner: Address };
+/** A signed reading as `submitReadings` takes it (the interval is given once per batch). */
+export function contractReading({ meter, exportWh, importWh, r, vs }: SignedReading) {
+  return { meter, exportWh, importWh, r, vs };
+}
+
+/** The first block with a timestamp of at least `timestamp` (binary search from `low`; the head if none). */
+export async function firstBlockAtOrAfter(chain: ChainClient, timestamp: bigint, low: bigint): Promise<bigint> {
+  let high = await chain.public.getBlockNumber();
+  while (low < high) {
+    const middle = (low + high) / 2n;
+    if ((await chain.public.getBlock({ blockNumber: middle })).timestamp >= timestamp) high = middle;
+    else low = middle + 1n;
+  }
+  return low;
+}
+
+/** An interval's readings book: the running hash, how many readings, the highest meter id. */
+export type IntervalBook = { head: Hex; count: number; lastMeterId: number };
+
+export async function readBook(chain: ChainClient, deployment: Deployment, interval: bigint): Promise<IntervalBook> {
+  return chain.public.readContract({
+    address: deployment.market,
+    abi: energyMarketAbi,
+    functionName: "bookOf",
+    args: [interval],
+  });
+}
+
+/** A registry meter record; `owner` is the zero address when the signer is unknown. */
+export type RegistryMeter = MeterInfo & { active: boolean; registeredAt: number };
+
+/** The registry's records of `signers`, in one call. */
+export async function readMeters(
+  chain: ChainClient,
+  deployment: Deployment,
+  signers: readonly Address[],
+): Promise<RegistryMeter[]> {
+  if (signers.length === 0) return [];
+  const meters = await chain.public.readContract({
+    address: deployment.registry,
+    abi: communityRegistryAbi,
+    functionName: "metersOf",
+    args: [signers],
+  });
+  return meters.map((m) => ({ ...m }));
+}
+
+/** An account's escrow (negative: grid debt) and standing order. */
+export type AccountState = { balanceMicro: bigint; order: StandingOrder };
+
+/** The market accounts of `owners`, in one call. */
+export async function readAccounts(
+  chain: ChainClient,
+  deployment: Deployment,
+  owners: readonly Address[],
+): Promise<AccountState[]> {
+  if (owners.length === 0) return [];
+  const accounts = await chain.public.readContract({
+    address: deployment.market,
+    abi: energyMarketAbi,
+    functionName: "accountsOf",
+    args: [owners],
+  });
+  return accounts.map((a) => ({
+    balanceMicro: a.balanceMicro,
+    order: {
+      askMicroPerKwh: BigInt(a.askMicroPerKwh),
+      maxSellWh: BigInt(a.maxSellWh),
+      bidMicroPerKwh: BigInt(a.bidMicroPerKwh),
+      maxBuyWh: BigInt(a.maxBuyWh),
+    },
+  }));
+}
 
 /**
- * Every meter with a recorded reading in `interval`, with its owner's standing order and escrow: the
- * whole input of the clearing, read in one call. Checks it found as many meters as the market counted.
- * @example const positions = await readIntervalPositions(chain, deployment, 123n)
+ * The readings recorded in `interval`'s book, rebuilt from the chain: each `ReadingsRecorded` event
+ * points at a `submitReadings` transaction whose calldata holds the signed readings; replaying the
+ * contract's rule (a reading is new when its meter id is above the book's last) gives the book, whose
+ * hash and count are checked against the contract's. The readings themselves are never stored on chain.
+ * @example const readings = await readRecordedReadings(chain, deployment, 123n)
  */
-export async function readIntervalPositions(
+export async function readRecordedReadings(
   chain: ChainClient,
   deployment: Deployment,
   interval: bigint,
-): Promise<IntervalPosition[]> {
-  const [meterCount, counted] = await Promise.all([
-    chain.public.readContract({ address: deployment.registry, abi: communityRegistryAbi, functionName: "meterCount" }),
-    chain.public.readContract({
+): Promise<RecordedReading[]> {
+  // Readings are accepted only once the interval has ended, so their events cannot be older.
+  const endsAt = (interval + 1n) * deployment.intervalSeconds;
+  const fromBlock = await firstBlockAtOrAfter(chain, endsAt, deployment.deployedAtBlock);
+  const [book, logs] = await Promise.all([
+    readBook(chain, deployment, interval),
+    chain.public.getContractEvents({
       address: deployment.market,
       abi: energyMarketAbi,
-      functionName: "meterCountIn",
-      args: [interval],
+      eventName: "ReadingsRecorded",
+      args: { interval },
+      fromBlock,
     }),
   ]);
-  const ids = Array.from({ length: meterCount }, (_, i) => i + 1);
-  const snapshots = ids.length
-    ? await chain.public.readContract({
-        address: deployment.market,
-        abi: energyMarketAbi,
-        functionName: "snapshot",
-        args: [interval, ids],
-      })
-    : [];
-  const positions = snapshots
-    .filter((s) => s.position.recorded)
-    .map((s) => ({
-      meterId: s.meterId,
-      owner: s.owner,
-      exportWh: s.position.exportWh,
-      importWh: s.position.importWh,
-      order: { ...s.order },
-      balanceMicro: s.balance,
-    }));
-  if (positions.length !== counted) {
-    throw new PeerGridError(`found ${positions.length} readings for interval ${interval}, the market counts ${counted}`, {
+  const batches = await Promise.all(
+    logs.map(async (log) => {
+      const tx = await chain.public.getTransaction({ hash: log.transactionHash as Hex });
+      const call = decodeFunctionData({ abi: energyMarketAbi, data: tx.input });
+      if (call.functionName !== "submitReadings" || tx.to?.toLowerCase() !== deployment.market.toLowerCase()) {
+        throw new PeerGridError(`readings of interval ${interval} were recorded by a call PeerGrid cannot read`, {
+          details: `transaction ${log.transactionHash}`,
+          hint: "gateways must call EnergyMarket.submitReadings directly",
+        });
+      }
+      return call.args[1];
+    }),
+  );
+  const signers = [...new Set(batches.flat().map((r) => r.meter))];
+  const meters = new Map((await readMeters(chain, deployment, signers)).map((m, i) => [signers[i] as Address, m]));
+  const readings: RecordedReading[] = [];
+  let last = 0;
+  for (const batch of batches) {
+    for (const r of batch) {
+      const m = meters.get(r.meter) as RegistryMeter;
+      if (m.meterId <= last) continue;
+      readings.push({
+        owner: m.owner,
+        meterId: m.meterId,
+        zone: m.zone,
+        source: m.source,
+        exportWh: r.exportWh,
+        importWh: r.importWh,
+      });
+      last = m.meterId;
+    }
+  }
+  if (readings.length !== book.count || bookHead(readings) !== book.head) {
+    throw new PeerGridError(`the readings found for interval ${interval} do not match its book on chain`, {
+      details: `found ${readings.length}, the book counts ${book.count}`,
+      hint: "the node may be missing logs; retry, or reindex from a full node",
       retryable: true,
     });
   }
-  return positions;
+  return readings;
 }

@@ -14,7 +14,7 @@ export type StandingOrder = {
   maxBuyWh: bigint;
 };
 
-/** One meter's verified reading in an interval, with its owner's order and escrow. */
+/** One meter's verified reading in an interval, with its owner's order and escrow (negative: grid debt). */
 export type MeterPosition = {
   meterId: number;
   exportWh: bigint;
@@ -49,7 +49,7 @@ const min = (a: bigint, b: bigint) => (a < b ? a : b);
 /**
  * Applies the market's rules to one position: sell up to the export and the sell cap at an ask of at
  * least the feed-in tariff; buy up to the import, the buy cap and what escrow pays at the bid, at a bid
- * of at most the retail price. Mirrors `EnergyMarket._load`.
+ * of at most the retail price. Mirrors `EnergyMarket._effectiveOrder`.
  * @example effectiveOrder({ meterId: 1, exportWh: 500n, importWh: 0n, balanceMicro: 0n,
  *   order: { askMicroPerKwh: 0n, maxSellWh: 10_000n, bidMicroPerKwh: 0n, maxBuyWh: 0n } },
  *   { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 300_000n })
@@ -61,7 +61,8 @@ export function effectiveOrder(p: MeterPosition, tariffs: Tariffs): EffectiveOrd
   let bid = 0n;
   if (p.order.maxBuyWh !== 0n && p.order.bidMicroPerKwh !== 0n) {
     bid = min(p.order.bidMicroPerKwh, tariffs.retailMicroPerKwh);
-    demandWh = min(min(p.importWh, p.order.maxBuyWh), (p.balanceMicro * WH_PER_KWH) / bid);
+    const escrowMicro = p.balanceMicro > 0n ? p.balanceMicro : 0n;
+    demandWh = min(min(p.importWh, p.order.maxBuyWh), (escrowMicro * WH_PER_KWH) / bid);
   }
   return {
     meterId: p.meterId,

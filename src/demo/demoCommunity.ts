@@ -1,8 +1,7 @@
-import { keccak256, type PrivateKeyAccount, toHex } from "viem";
+import { type Hex, keccak256, type PrivateKeyAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { StandingOrder, Tariffs } from "../core/clearing.ts";
-import type { ReadingDomain, SignedReading } from "../metering/reading.ts";
-import { signReading } from "../metering/reading.ts";
+import { type MeterKey, meterKey, type ReadingDomain, type SignedReading, signReading } from "../metering/reading.ts";
 import { createHouseholds, type HouseholdProfile } from "../sim/household.ts";
 import { householdIntervalWh } from "../sim/meterReading.ts";
 import { hashUnit } from "../sim/random.ts";
@@ -11,7 +10,7 @@ import { hashUnit } from "../sim/random.ts";
 export type DemoHousehold = {
   profile: HouseholdProfile;
   account: PrivateKeyAccount;
-  meter: PrivateKeyAccount;
+  meter: MeterKey;
   zone: number;
   order: StandingOrder;
   depositMicro: bigint;
@@ -33,8 +32,12 @@ export const demoTariffs: Tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPer
 const CREDIT = 1_000_000n;
 
 /** A demo key derived from the community seed. Demo only: real participants bring their own keys. */
+function demoPrivateKey(seed: string, label: string): Hex {
+  return keccak256(toHex(`peergrid demo key:${seed}:${label}`));
+}
+
 function demoKey(seed: string, label: string): PrivateKeyAccount {
-  return privateKeyToAccount(keccak256(toHex(`peergrid demo key:${seed}:${label}`)));
+  return privateKeyToAccount(demoPrivateKey(seed, label));
 }
 
 /** A price in [from, to] picked deterministically from (seed, label). */
@@ -60,7 +63,7 @@ export function createDemoCommunity(options: { seed: string; households: number;
     return {
       profile,
       account: demoKey(seed, `household:${profile.index}`),
-      meter: demoKey(seed, `meter:${profile.index}`),
+      meter: meterKey(demoPrivateKey(seed, `meter:${profile.index}`)),
       zone: 1 + (profile.index % 2),
       order: {
         askMicroPerKwh: hasPv ? pickPrice(seed, `${name}:ask`, feedIn, middle) : 0n,

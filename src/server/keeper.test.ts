@@ -6,13 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import { ContractRevertError } from "../chain/errors.ts";
 import { communityCreditAbi, communityRegistryAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
-import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
+import {
+  type AccountState,
+  callTx,
+  contractReading,
+  readAccounts,
+  readBook,
+  readNextIntervalToSettle,
+  readRecordedReadings,
+  readTariffs,
+} from "../chain/market.ts";
+import { energyLeaf, energyTree, entriesFor } from "../chain/settlementData.ts";
 import { type OpenCommunity, openCommunity } from "../cli/openCommunity.ts";
 import { communityOptions } from "../cli/options.ts";
 import { clearInterval } from "../core/clearing.ts";
 import { intervalBounds } from "../core/interval.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
-import { signReading } from "../metering/reading.ts";
+import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
 import { createKeeper } from "./keeper.ts";
 
 let dir: string;
@@ -77,6 +87,15 @@ describe("keeper against the embedded chain", () => {
       expect(report.priceMicroPerKwh).toBeLessThanOrEqual(tariffs.retailMicroPerKwh);
       expect(report.tradedWh + report.toGridWh).toBe(report.exportWh);
       expect(report.tradedWh + report.fromGridWh).toBe(report.importWh);
+      // The energy root issues exactly the verified export, and every leaf can be claimed once.
+      expect(report.claims.reduce((sum, claim) => sum + claim.energyWh, 0n)).toBe(report.exportWh);
+      const tree = energyTree(report.claims.map((claim) => energyLeaf(interval, claim)));
+      expect(tree.root).toBe(report.energyRoot);
+      await c.chain.send(
+        report.claims.map((claim, i) =>
+          callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "claimEnergy", [interval, claim, tree.proof(i)]),
+        ),
+      );
       const minted = await read()({
         address: c.deployment.energyToken,
         abi: energyTokenAbi,
@@ -84,6 +103,22 @@ describe("keeper against the embedded chain", () => {
         args: [interval],
       });
       expect(minted).toBe(report.exportWh);
+      const [first] = report.claims;
+      if (first) {
+        await expectRevert(
+          c.chain.send([
+            callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "claimEnergy", [interval, first, tree.proof(0)]),
+          ]),
+          "EnergyAlreadyClaimed",
+        );
+        const forged = { ...first, energyWh: first.energyWh + 1n };
+        await expectRevert(
+          c.chain.send([
+            callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "claimEnergy", [interval, forged, tree.proof(0)]),
+          ]),
+          "InvalidEnergyProof",
+        );
+      }
       traded += report.tradedWh;
     }
     expect(traded).toBeGreaterThan(0n);
@@ -91,62 +126,63 @@ describe("keeper against the embedded chain", () => {
     expect(await ledgerSum()).toBe(heldBefore);
   }, 60_000);
 
-  it("refuses forged, replayed, unknown-meter and wrong-role readings without changing state", async () => {
+  it("refuses forged, replayed, unknown-meter, unsorted and wrong-role readings without changing state", async () => {
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);
     await c.chain.advanceTo(intervalBounds(interval, c.deployment).endsAt);
     const [h0, h1] = c.community.households;
     if (!h0 || !h1) throw new Error("need two households");
     const gw = c.community.gateway;
-    const submit = (r: Awaited<ReturnType<typeof signReading>>, account = gw) =>
-      c.chain.send([callTx(account, c.deployment.market, energyMarketAbi, "submitReading", [r])]);
+    const submit = (rs: SignedReading[], account = gw) =>
+      c.chain.send([
+        callTx(account, c.deployment.market, energyMarketAbi, "submitReadings", [interval, rs.map(contractReading)]),
+      ]);
+    const count = async () => (await readBook(c.chain, c.deployment, interval)).count;
 
     // Signed by another meter's key but claiming to be h0's meter.
-    const forged = {
-      ...(await signReading(h1.meter, domain(), { interval, exportWh: 5_000n, importWh: 0n })),
-      meter: h0.meter.address,
-    };
-    const e = await expectRevert(submit(forged), "InvalidReadingSignature");
+    const forged = { ...signReading(h1.meter, domain(), { interval, exportWh: 5_000n, importWh: 0n }), meter: h0.meter.address };
+    const e = await expectRevert(submit([forged]), "InvalidReadingSignature");
     expect(e.message).toContain(h0.meter.address);
     // A genuine reading with one value changed.
-    const genuine = await signReading(h0.meter, domain(), { interval, exportWh: 100n, importWh: 0n });
-    await expectRevert(submit({ ...genuine, exportWh: 9_999n }), "InvalidReadingSignature");
-    // Signed for another chain.
-    const otherChain = await signReading(h0.meter, { ...domain(), chainId: 1 }, { interval, exportWh: 100n, importWh: 0n });
-    await expectRevert(submit(otherChain), "InvalidReadingSignature");
+    const genuine = signReading(h0.meter, domain(), { interval, exportWh: 100n, importWh: 0n });
+    await expectRevert(submit([{ ...genuine, exportWh: 9_999n }]), "InvalidReadingSignature");
+    // Signed for another chain, or for another interval.
+    await expectRevert(
+      submit([signReading(h0.meter, { ...domain(), chainId: 1 }, { interval, exportWh: 100n, importWh: 0n })]),
+      "InvalidReadingSignature",
+    );
+    await expectRevert(
+      submit([signReading(h0.meter, domain(), { interval: interval - 1n, exportWh: 100n, importWh: 0n })]),
+      "InvalidReadingSignature",
+    );
     // An unknown meter.
-    const stranger = privateKeyToAccount(generatePrivateKey());
-    await expectRevert(submit(await signReading(stranger, domain(), { interval, exportWh: 1n, importWh: 0n })), "UnknownMeter");
+    const stranger = meterKey(generatePrivateKey());
+    await expectRevert(submit([signReading(stranger, domain(), { interval, exportWh: 1n, importWh: 0n })]), "UnknownMeter");
+    // Out of meter-id order.
+    const second = signReading(h1.meter, domain(), { interval, exportWh: 0n, importWh: 50n });
+    await expectRevert(submit([second, genuine]), "ReadingsNotSorted");
     // The wrong role: a household is not a meter gateway.
-    await expectRevert(submit(genuine, h0.account), "AccessControlUnauthorizedAccount");
-    expect(
-      await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] }),
-    ).toBe(0);
+    await expectRevert(submit([genuine], h0.account), "AccessControlUnauthorizedAccount");
+    expect(await count()).toBe(0);
 
-    // The genuine one is accepted once; the replay is refused, and a re-sent batch changes nothing.
-    await submit(genuine);
-    await expectRevert(submit(genuine), "ReadingAlreadyRecorded");
-    await c.chain.send([callTx(gw, c.deployment.market, energyMarketAbi, "submitReadings", [[genuine]])]);
-    const position = await read()({
-      address: c.deployment.market,
-      abi: energyMarketAbi,
-      functionName: "positionOf",
-      args: [interval, 1],
-    });
-    expect(position.exportWh).toBe(100n);
-    expect(
-      await read()({ address: c.deployment.market, abi: energyMarketAbi, functionName: "meterCountIn", args: [interval] }),
-    ).toBe(1);
+    // The genuine one is accepted once; a re-sent batch records nothing new.
+    await submit([genuine]);
+    const book = await readBook(c.chain, c.deployment, interval);
+    await submit([genuine]);
+    expect(await readBook(c.chain, c.deployment, interval)).toEqual(book);
+    expect(book.count).toBe(1);
 
     // The keeper completes the interval with the other meters; h0's reading stays as recorded.
     const report = await keeper().closeInterval(interval);
     expect(report.meters).toBe(c.community.households.length);
+    const recorded = await readRecordedReadings(c.chain, c.deployment, interval);
+    expect(recorded.find((r) => r.owner === h0.account.address)?.exportWh).toBe(100n);
   }, 60_000);
 
   it("leaves out, and reports, a reading the contract would refuse instead of losing the whole batch", async () => {
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);
     await c.chain.advanceTo(intervalBounds(interval, c.deployment).startsAt + 10n);
     const household = privateKeyToAccount(generatePrivateKey());
-    const meter = privateKeyToAccount(generatePrivateKey());
+    const meter = meterKey(generatePrivateKey());
     const op = c.community.operator;
     await c.chain.send([callTx(op, c.deployment.registry, communityRegistryAbi, "registerParticipant", [household.address, 1])]);
     await c.chain.send([
@@ -161,7 +197,7 @@ describe("keeper against the embedded chain", () => {
       log: (m) => logged.push(m),
       readings: async (i) => [
         ...(await demoReadings(c.community, domain(), c.timeline, i)),
-        await signReading(meter, domain(), { interval: i, exportWh: 10n, importWh: 0n }),
+        signReading(meter, domain(), { interval: i, exportWh: 10n, importWh: 0n }),
       ],
     });
     const report = await k.closeInterval(interval);
@@ -201,15 +237,33 @@ describe("keeper against the embedded chain", () => {
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);
     const { endsAt, closesAt } = intervalBounds(interval, c.deployment);
     await c.chain.advanceTo(endsAt);
-    const readings = await demoReadings(c.community, domain(), c.timeline, interval);
-    await c.chain.send([callTx(c.community.gateway, c.deployment.market, energyMarketAbi, "submitReadings", [readings])]);
+    const readings = (await demoReadings(c.community, domain(), c.timeline, interval)).map(contractReading);
+    await c.chain.send([
+      callTx(c.community.gateway, c.deployment.market, energyMarketAbi, "submitReadings", [interval, readings]),
+    ]);
     await c.chain.advanceTo(closesAt);
+    const recorded = await readRecordedReadings(c.chain, c.deployment, interval);
+    const accounts = await readAccounts(
+      c.chain,
+      c.deployment,
+      recorded.map((r) => r.owner),
+    );
     const clearing = clearInterval(
-      await readIntervalPositions(c.chain, c.deployment, interval),
+      recorded.map((r, i) => ({ ...r, ...(accounts[i] as AccountState) })),
       await readTariffs(c.chain, c.deployment),
     );
-    const settle = (cl: typeof clearing) =>
-      c.chain.send([callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", [interval, cl])]);
+    const settle = (cl: typeof clearing, rs = recorded) =>
+      c.chain.send([
+        callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", [
+          interval,
+          {
+            priceLowMicroPerKwh: cl.priceLowMicroPerKwh,
+            priceHighMicroPerKwh: cl.priceHighMicroPerKwh,
+            priceMicroPerKwh: cl.priceMicroPerKwh,
+          },
+          entriesFor(rs, cl.fills),
+        ]),
+      ]);
     await expectRevert(settle({ ...clearing, priceMicroPerKwh: clearing.priceMicroPerKwh + 1n }), "PriceOutOfBounds");
     const seller = clearing.fills.findIndex((f) => f.soldWh > 0n);
     if (seller >= 0) {
@@ -217,7 +271,10 @@ describe("keeper against the embedded chain", () => {
       // Short by one Wh: a seller priced below the clearing price, or one rationed at it.
       await expectRevert(settle({ ...clearing, fills }), ["BetterOrderLeftOut", "TieNotProRata"]);
     }
-    await expectRevert(settle({ ...clearing, fills: clearing.fills.slice(1) }), "ClearingIncomplete");
+    await expectRevert(settle({ ...clearing, fills: clearing.fills.slice(1) }, recorded.slice(1)), "ClearingIncomplete");
+    // A reading changed after the fact does not match the book.
+    const inflated = recorded.map((r, i) => (i === 0 ? { ...r, exportWh: r.exportWh + 1_000n } : r));
+    await expectRevert(settle(clearing, inflated), "EntriesDoNotMatchReadings");
     expect(await readNextIntervalToSettle(c.chain, c.deployment)).toBe(interval);
     // The valid clearing settles, once.
     await settle(clearing);

@@ -2,8 +2,20 @@ import { type PrivateKeyAccount, parseEventLogs } from "viem";
 import type { ChainClient } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
 import { PeerGridError } from "../chain/errors.ts";
-import { communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
-import { callTx, readIntervalPositions, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
+import { energyMarketAbi } from "../chain/generated/contracts.ts";
+import {
+  type AccountState,
+  callTx,
+  contractReading,
+  type RegistryMeter,
+  readAccounts,
+  readBook,
+  readMeters,
+  readNextIntervalToSettle,
+  readRecordedReadings,
+  readTariffs,
+} from "../chain/market.ts";
+import { type EnergyClaim, energyClaims, entriesFor } from "../chain/settlementData.ts";
 import { clearInterval } from "../core/clearing.ts";
 import { intervalBounds } from "../core/interval.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
@@ -23,6 +35,10 @@ export type IntervalReport = {
   toGridWh: bigint;
   fromGridWh: bigint;
   trades: bigint;
+  /** Root of the energy tokens the interval issued (see EnergyMarket.claimEnergy). */
+  energyRoot: `0x${string}`;
+  /** The leaves under `energyRoot`, in order: what each recipient can claim. */
+  claims: EnergyClaim[];
   readingsGas: bigint;
   settlementGas: bigint;
   /** Readings refused off chain (bad signature, unknown or inactive meter, meter newer than the interval). */
@@ -47,78 +63,61 @@ export type KeeperOptions = {
 };
 
 /**
- * The keeper closes intervals on time. Every step can be repeated after a crash: readings already
- * on chain are not sent again, and an interval already settled is only reported.
+ * The keeper closes intervals on time: it checks the interval's signed readings off chain, sends them in
+ * increasing meter id, rebuilds the interval's book from the chain once the window closes, clears it and
+ * settles it. Every step can be repeated after a crash: readings already on chain are not sent again,
+ * and an interval already settled is refused by the contract.
  * @example const keeper = createKeeper({ chain, deployment, gateway, settler, readings }); await keeper.closeInterval(await keeper.nextInterval());
  */
 export function createKeeper(options: KeeperOptions): Keeper {
   const { chain, deployment, gateway, settler } = options;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 1000;
   const log = options.log ?? (() => {});
   const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
   const timing = { intervalSeconds: deployment.intervalSeconds, readingWindowSeconds: deployment.readingWindowSeconds };
-
-  // A signer's meter id never changes once registered, so it is asked for once.
-  const meterIds = new Map<string, number>();
-  async function meterIdOf(signer: `0x${string}`): Promise<number> {
-    const known = meterIds.get(signer);
-    if (known) return known;
-    const id = await chain.public.readContract({
-      address: deployment.registry,
-      abi: communityRegistryAbi,
-      functionName: "meterIdOf",
-      args: [signer],
-    });
-    if (id !== 0) meterIds.set(signer, id);
-    return id;
-  }
 
   async function submitReadings(interval: bigint, closesAt: bigint) {
     const all = await options.readings(interval);
     const verified: SignedReading[] = [];
     let rejected = 0;
+    const refuse = (reading: SignedReading, why: string) => {
+      rejected++;
+      log(`refused a reading for meter ${reading.meter}, interval ${reading.interval}: ${why}`);
+    };
     for (const reading of all) {
-      if (reading.interval === interval && (await verifyReading(domain, reading))) verified.push(reading);
-      else {
-        rejected++;
-        log(`refused a reading for meter ${reading.meter}, interval ${reading.interval}: bad signature or wrong interval`);
-      }
+      if (reading.interval === interval && verifyReading(domain, reading)) verified.push(reading);
+      else refuse(reading, "bad signature or wrong interval");
     }
-    const recorded = new Set((await readIntervalPositions(chain, deployment, interval)).map((p) => p.meterId));
-    const startsAt = interval * deployment.intervalSeconds;
-    const meterIds = await Promise.all(verified.map((r) => meterIdOf(r.meter)));
-    const meters = await Promise.all(
-      meterIds.map((id) =>
-        id === 0 || recorded.has(id)
-          ? undefined
-          : chain.public.readContract({
-              address: deployment.registry,
-              abi: communityRegistryAbi,
-              functionName: "meter",
-              args: [id],
-            }),
-      ),
+    const meters = await readMeters(
+      chain,
+      deployment,
+      verified.map((r) => r.meter),
     );
-    const missing: SignedReading[] = [];
+    const startsAt = interval * deployment.intervalSeconds;
+    // One refused reading would revert its whole batch: leave out, and report, what the contract refuses.
+    const byMeterId = new Map<number, SignedReading>();
     for (const [i, reading] of verified.entries()) {
-      const meterId = meterIds[i] as number;
-      const meter = meters[i];
-      if (recorded.has(meterId)) continue;
-      // One refused reading would revert its whole batch: leave out, and report, what the contract refuses.
-      const refusal = !meter
-        ? "unknown meter"
-        : !meter.active
-          ? "meter deactivated"
-          : BigInt(meter.registeredAt) > startsAt
-            ? "meter registered after the interval started"
-            : undefined;
-      if (refusal) {
-        rejected++;
-        log(`refused a reading for meter ${reading.meter}, interval ${interval}: ${refusal}`);
-      } else {
-        missing.push(reading);
-      }
+      const meter = meters[i] as RegistryMeter;
+      const refusal =
+        meter.meterId === 0
+          ? "unknown meter"
+          : !meter.active
+            ? "meter deactivated"
+            : BigInt(meter.registeredAt) > startsAt
+              ? "meter registered after the interval started"
+              : byMeterId.has(meter.meterId)
+                ? "a second reading for the same meter"
+                : undefined;
+      if (refusal) refuse(reading, refusal);
+      else byMeterId.set(meter.meterId, reading);
     }
+    const book = await readBook(chain, deployment, interval);
+    // The contract takes an interval's readings in increasing meter id; those at or below the book's last
+    // meter id were sent before (or arrived too late to be placed).
+    const missing = [...byMeterId.entries()]
+      .filter(([meterId]) => meterId > book.lastMeterId)
+      .sort(([a], [b]) => a - b)
+      .map(([, reading]) => contractReading(reading));
     if (missing.length === 0) return { gas: 0n, rejected };
     if ((await chain.now()) >= closesAt) {
       log(`interval ${interval}: reading window closed before ${missing.length} readings were sent; settling without them`);
@@ -126,7 +125,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
     const txs = [];
     for (let i = 0; i < missing.length; i += batchSize) {
-      txs.push(callTx(gateway, deployment.market, energyMarketAbi, "submitReadings", [missing.slice(i, i + batchSize)]));
+      txs.push(
+        callTx(gateway, deployment.market, energyMarketAbi, "submitReadings", [interval, missing.slice(i, i + batchSize)]),
+      );
     }
     try {
       const receipts = await chain.send(txs);
@@ -152,11 +153,25 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
-    const [positions, tariffs] = await Promise.all([
-      readIntervalPositions(chain, deployment, interval),
+    const recorded = await readRecordedReadings(chain, deployment, interval);
+    const [accounts, tariffs, gridAccount] = await Promise.all([
+      readAccounts(
+        chain,
+        deployment,
+        recorded.map((r) => r.owner),
+      ),
       readTariffs(chain, deployment),
+      chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "gridAccount" }),
     ]);
-    const clearing = clearInterval(positions, tariffs);
+    const clearing = clearInterval(
+      recorded.map((r, i) => ({
+        meterId: r.meterId,
+        exportWh: r.exportWh,
+        importWh: r.importWh,
+        ...(accounts[i] as AccountState),
+      })),
+      tariffs,
+    );
     const [receipt] = await chain.send([
       callTx(settler, deployment.market, energyMarketAbi, "settleInterval", [
         interval,
@@ -164,8 +179,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
           priceLowMicroPerKwh: clearing.priceLowMicroPerKwh,
           priceHighMicroPerKwh: clearing.priceHighMicroPerKwh,
           priceMicroPerKwh: clearing.priceMicroPerKwh,
-          fills: clearing.fills,
         },
+        entriesFor(recorded, clearing.fills),
       ]),
     ]);
     if (!receipt) throw new Error("no receipt for settleInterval");
@@ -174,14 +189,16 @@ export function createKeeper(options: KeeperOptions): Keeper {
     return {
       interval,
       startsAt,
-      meters: positions.length,
+      meters: recorded.length,
       priceMicroPerKwh: settled.args.priceMicroPerKwh,
       tradedWh: settled.args.tradedWh,
-      exportWh: positions.reduce((s, p) => s + p.exportWh, 0n),
-      importWh: positions.reduce((s, p) => s + p.importWh, 0n),
+      exportWh: recorded.reduce((s, r) => s + r.exportWh, 0n),
+      importWh: recorded.reduce((s, r) => s + r.importWh, 0n),
       toGridWh: settled.args.toGridWh,
       fromGridWh: settled.args.fromGridWh,
       trades: settled.args.trades,
+      energyRoot: settled.args.energyRoot,
+      claims: energyClaims(interval, recorded, clearing, gridAccount),
       readingsGas: readings.gas,
       settlementGas: receipt.gasUsed,
       rejectedReadings: readings.rejected,

@@ -12,7 +12,7 @@ interface ICommunityRegistry {
     /// @param active whether the participant may trade
     /// @param meterId the participant's active meter, 0 when none
     struct Participant {
-        uint32 zone;
+        uint16 zone;
         bool registered;
         bool active;
         uint32 meterId;
@@ -20,19 +20,21 @@ interface ICommunityRegistry {
 
     /// @notice A smart meter with its own signing key.
     /// @param owner the participant whose connection the meter measures
+    /// @param meterId the meter's id, from 1
     /// @param zone grid zone, copied from the owner when the meter was registered
     /// @param source what produces the exported energy (see SOURCE_* constants)
     /// @param active whether readings signed by this meter are accepted
     /// @param registeredAt when the meter was registered: it can only report intervals that start later,
     /// so a replacement meter never reports an interval its predecessor may have reported
-    /// @dev One storage slot, read for every reading and every settled meter; the signing address is
-    /// kept apart (`signerOf`) because the market never needs it.
+    /// @dev Exactly one storage slot (160 + 32 + 16 + 8 + 8 + 32 bits), keyed by the signing address: a
+    /// reading names its meter by that address, so verifying it costs one storage read in the registry.
     struct Meter {
         address owner;
-        uint32 zone;
+        uint32 meterId;
+        uint16 zone;
         uint8 source;
         bool active;
-        uint40 registeredAt;
+        uint32 registeredAt;
     }
 
     /// @notice The account is zero.
@@ -55,16 +57,16 @@ interface ICommunityRegistry {
     error UnknownSource(uint8 source);
 
     /// @notice A participant was onboarded.
-    event ParticipantRegistered(address indexed account, uint32 zone);
+    event ParticipantRegistered(address indexed account, uint16 zone);
     /// @notice A participant was activated or deactivated.
     event ParticipantStatusChanged(address indexed account, bool active);
     /// @notice A meter was registered for its owner.
-    event MeterRegistered(uint32 indexed meterId, address indexed signer, address indexed owner, uint32 zone, uint8 source);
+    event MeterRegistered(uint32 indexed meterId, address indexed signer, address indexed owner, uint16 zone, uint8 source);
     /// @notice A meter was deactivated; its readings are refused from now on.
     event MeterDeactivated(uint32 indexed meterId);
 
     /// @notice Onboards `account` in grid `zone`. Operator only.
-    function registerParticipant(address account, uint32 zone) external;
+    function registerParticipant(address account, uint16 zone) external;
 
     /// @notice Activates or deactivates a participant. Operator only.
     function setParticipantActive(address account, bool active) external;
@@ -81,6 +83,13 @@ interface ICommunityRegistry {
 
     /// @notice The meter with id `meterId`; reverts when unknown.
     function meter(uint32 meterId) external view returns (Meter memory);
+
+    /// @notice The meter whose signing address is `signer`; all zero when unknown (no revert, so the
+    /// market can name the meter in its own error).
+    function meterOf(address signer) external view returns (Meter memory);
+
+    /// @notice {meterOf} for many signers in one call (for keepers and gateways, not for contracts).
+    function metersOf(address[] calldata signers) external view returns (Meter[] memory);
 
     /// @notice The signing address (the meter's key) of meter `meterId`; reverts when unknown.
     function signerOf(uint32 meterId) external view returns (address);

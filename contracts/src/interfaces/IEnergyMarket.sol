@@ -6,25 +6,26 @@ pragma solidity ^0.8.24;
 /// Readings of an interval are accepted from its end for `readingWindowSeconds`; then anyone may settle
 /// it with a clearing computed off chain, which this contract verifies in linear time. Intervals settle
 /// in order, each exactly once. Prices are in the settlement token's smallest unit per kWh; energy in Wh.
+///
+/// Gas design (docs/architecture.md, "Gas"): readings are verified when they arrive but not stored; each
+/// interval keeps one running hash of them (a commitment), and settlement supplies the readings again in
+/// calldata, checked against that hash. A household's escrow and standing order share one storage slot,
+/// the only slot settlement writes per household. Energy tokens are issued as a Merkle root per interval
+/// that anyone can redeem for the ERC-1155 tokens ({claimEnergy}); the settlement calldata and the
+/// `IntervalSettled` event are the per-household history.
 interface IEnergyMarket {
     /// @notice A meter reading signed by the meter (EIP-712 `Reading`), signature in EIP-2098 compact form.
+    /// The interval is given once per batch.
     struct SignedReading {
         address meter;
-        uint64 interval;
         uint64 exportWh;
         uint64 importWh;
         bytes32 r;
         bytes32 vs;
     }
 
-    /// @notice A recorded reading; `recorded` distinguishes a zero reading from none.
-    struct Position {
-        uint64 exportWh;
-        uint64 importWh;
-        bool recorded;
-    }
-
     /// @notice A standing order: valid every interval until changed. A cap of 0 means "not on this side".
+    /// Each field must fit in 32 bits (prices up to ~4,294 tokens per kWh, caps up to ~4.29 GWh).
     /// @param askMicroPerKwh lowest price the participant sells at (below feed-in counts as feed-in)
     /// @param maxSellWh most Wh sold locally per interval
     /// @param bidMicroPerKwh highest price the participant buys at (above retail counts as retail)
@@ -42,29 +43,47 @@ interface IEnergyMarket {
         uint64 retailMicroPerKwh;
     }
 
-    /// @notice One meter's result in a clearing.
-    struct Fill {
-        uint32 meterId;
-        uint64 soldWh;
-        uint64 boughtWh;
-    }
-
-    /// @notice A clearing of one interval: the equilibrium price bounds, the price (their midpoint, rounded
-    /// down) and one fill per meter with a reading in the interval, in increasing meter id.
-    struct Clearing {
+    /// @notice The prices of a clearing: the equilibrium interval and the price (its midpoint, rounded down).
+    struct Prices {
         uint64 priceLowMicroPerKwh;
         uint64 priceHighMicroPerKwh;
         uint64 priceMicroPerKwh;
-        Fill[] fills;
     }
 
-    /// @notice What a clearing needs to know about one meter in one interval.
-    struct MeterSnapshot {
-        uint32 meterId;
-        address owner;
-        Position position;
-        StandingOrder order;
-        uint256 balance;
+    /// @notice One meter in a settlement, packed into two words to keep calldata small (see {MeterEntry}):
+    /// `meter` = owner << 96 | meterId << 64 | zone << 48 | source << 40, as recorded with the reading;
+    /// `energy` = exportWh << 192 | importWh << 128 | soldWh << 64 | boughtWh: the reading and the fill.
+    struct Entry {
+        uint256 meter;
+        uint256 energy;
+    }
+
+    /// @notice The readings recorded for an interval: a running hash over them in meter-id order, how many,
+    /// and the highest meter id so far (readings of an interval arrive in increasing meter id).
+    struct IntervalBook {
+        bytes32 head;
+        uint32 count;
+        uint32 lastMeterId;
+    }
+
+    /// @notice Energy tokens an interval's settlement issued to one recipient from one meter: a leaf of
+    /// the interval's energy root. Buyers get the selling meter's token id; energy sold to the grid goes
+    /// to the grid account under the pooled id (meter id 0) of the meter's zone and source.
+    struct EnergyClaim {
+        address recipient;
+        uint32 sellerMeterId;
+        uint256 tokenId;
+        uint64 energyWh;
+    }
+
+    /// @notice An account's escrow and standing order as stored (one slot).
+    /// @param balanceMicro escrowed settlement tokens; negative is grid debt, repaid from the next deposit
+    struct Account {
+        int128 balanceMicro;
+        uint32 askMicroPerKwh;
+        uint32 maxSellWh;
+        uint32 bidMicroPerKwh;
+        uint32 maxBuyWh;
     }
 
     // ---- readings ----
@@ -76,30 +95,28 @@ interface IEnergyMarket {
     error MeterInactive(address meter);
     /// @notice The interval started before the meter was registered.
     error ReadingBeforeMeterRegistered(address meter, uint64 interval, uint256 registeredAt);
-    /// @notice This meter's reading for this interval was recorded already.
-    error ReadingAlreadyRecorded(address meter, uint64 interval);
+    /// @notice Readings in a batch must be in strictly increasing meter id.
+    error ReadingsNotSorted(uint32 meterId);
     /// @notice The interval has not ended yet.
     error IntervalNotEnded(uint64 interval, uint256 endsAt);
     /// @notice The interval's reading window has closed.
     error ReadingWindowClosed(uint64 interval, uint256 closedAt);
     /// @notice The interval was settled already (or precedes the market's first interval).
     error IntervalAlreadySettled(uint64 interval);
-    /// @notice The meter's reading slot still holds `unsettledInterval`: settlement is a day behind.
-    error ReadingBufferFull(address meter, uint64 interval, uint64 unsettledInterval);
-    /// @notice Intervals must be positive and the reading window shorter than the reading buffer.
+    /// @notice Intervals must be positive and the reading window shorter than an interval.
     error InvalidTiming(uint32 intervalSeconds, uint32 readingWindowSeconds);
 
     // ---- orders and escrow ----
     /// @notice The account is not an active participant.
     error NotAnActiveParticipant(address account);
-    /// @notice The buy side has a cap but no price, or a price but no cap. (An ask of 0 is valid: it
-    /// sells at any price, which is never below feed-in.)
+    /// @notice The buy side has a cap but no price, or a price but no cap, or a field exceeds 32 bits.
+    /// (An ask of 0 is valid: it sells at any price, which is never below feed-in.)
     error InvalidOrder(address account);
     /// @notice The account's escrow cannot cover what was asked.
     error InsufficientEscrow(address account, uint256 required, uint256 available);
-    /// @notice Amount must be positive.
-    error ZeroAmount();
-    /// @notice Feed-in tariff must be positive and not above the retail price.
+    /// @notice Amount must be positive and below 2^127.
+    error InvalidAmount(uint256 amount);
+    /// @notice Feed-in tariff must be positive and not above the retail price, which must fit in 32 bits.
     error InvalidTariffs(uint64 feedInMicroPerKwh, uint64 retailMicroPerKwh);
 
     // ---- clearing and settlement ----
@@ -107,12 +124,10 @@ interface IEnergyMarket {
     error IntervalOutOfOrder(uint64 interval, uint64 expected);
     /// @notice The interval's reading window is still open.
     error IntervalNotClosed(uint64 interval, uint256 closesAt);
-    /// @notice The clearing does not have exactly one fill per meter with a reading.
-    error ClearingIncomplete(uint64 interval, uint256 fills, uint256 meters);
-    /// @notice Fills must be in strictly increasing meter id.
-    error FillsNotSorted(uint32 meterId);
-    /// @notice A fill names a meter without a reading in this interval.
-    error MeterNotInInterval(uint32 meterId, uint64 interval);
+    /// @notice The settlement does not have exactly one entry per recorded reading.
+    error ClearingIncomplete(uint64 interval, uint256 entries, uint256 readings);
+    /// @notice The entries are not the recorded readings (in meter-id order): their hash differs.
+    error EntriesDoNotMatchReadings(uint64 interval);
     /// @notice A price is outside [feed-in, retail] or the price is not the midpoint of its bounds.
     error PriceOutOfBounds(uint64 priceMicroPerKwh, uint64 lowMicroPerKwh, uint64 highMicroPerKwh);
     /// @notice A price bound does not clear the market (supply and demand do not cross there).
@@ -132,49 +147,46 @@ interface IEnergyMarket {
     /// @notice The grid account cannot pay for the surplus it must buy at the feed-in tariff.
     error InsufficientGridEscrow(uint256 required, uint256 available);
 
-    /// @notice A meter's reading was verified and recorded.
-    event ReadingRecorded(uint64 indexed interval, uint32 indexed meterId, uint64 exportWh, uint64 importWh);
+    // ---- energy claims ----
+    /// @notice The interval is not settled yet.
+    error IntervalNotSettled(uint64 interval);
+    /// @notice The claim is not a leaf of the interval's energy root.
+    error InvalidEnergyProof(uint64 interval);
+    /// @notice The claim was redeemed already.
+    error EnergyAlreadyClaimed(uint64 interval, bytes32 leaf);
+
+    /// @notice Verified readings were added to an interval's book; `head` is the book's new hash.
+    event ReadingsRecorded(uint64 indexed interval, uint32 recorded, uint32 lastMeterId, bytes32 head);
     /// @notice A participant set or changed its standing order.
     event StandingOrderSet(address indexed account, uint64 askMicroPerKwh, uint64 maxSellWh, uint64 bidMicroPerKwh, uint64 maxBuyWh);
     /// @notice Settlement tokens were deposited into escrow for `account` (after paying down grid debt).
     event Deposited(address indexed account, address indexed payer, uint256 amount, uint256 debtRepaid);
     /// @notice Settlement tokens left escrow.
     event Withdrawn(address indexed account, uint256 amount);
-    /// @notice Energy changed hands at the clearing price.
-    event TradeSettled(
-        uint64 indexed interval,
-        address indexed seller,
-        address indexed buyer,
-        uint32 sellerMeterId,
-        uint32 buyerMeterId,
-        uint64 energyWh,
-        uint256 payment
-    );
-    /// @notice A meter's unsold export went to the grid account at the feed-in tariff.
-    event SoldToGrid(uint64 indexed interval, address indexed seller, uint32 meterId, uint64 energyWh, uint256 payment);
-    /// @notice A meter's unmet import came from the grid at the retail price; `debt` is what escrow could not pay.
-    event BoughtFromGrid(uint64 indexed interval, address indexed buyer, uint32 meterId, uint64 energyWh, uint256 paid, uint256 debt);
-    /// @notice An interval was cleared and settled.
+    /// @notice An interval was cleared and settled. Who traded what is in the settlement's calldata (the
+    /// entries) and, for energy, under `energyRoot`.
     event IntervalSettled(
         uint64 indexed interval,
         uint64 priceMicroPerKwh,
         uint256 tradedWh,
         uint256 toGridWh,
         uint256 fromGridWh,
-        uint256 trades
+        uint256 trades,
+        bytes32 energyRoot
     );
+    /// @notice Energy tokens of a settled interval were minted to their recipient.
+    event EnergyClaimed(uint64 indexed interval, address indexed recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh);
     /// @notice The grid tariffs changed; they apply to every interval settled from now on.
     event TariffsChanged(uint64 feedInMicroPerKwh, uint64 retailMicroPerKwh);
     /// @notice The grid account changed.
     event GridAccountChanged(address indexed gridAccount);
 
-    /// @notice Verifies and records signed readings; readings already recorded are skipped, so a batch
-    /// can be re-submitted safely. Any invalid reading reverts the whole batch. Meter gateways only.
+    /// @notice Verifies signed readings of `interval` and adds them to its book. Readings must be in
+    /// strictly increasing meter id; those whose meter id is not above the book's last are skipped (sent
+    /// before), so a batch can be re-submitted safely. Any invalid reading reverts the whole batch. Meter
+    /// gateways only.
     /// @return recorded how many readings were new
-    function submitReadings(SignedReading[] calldata readings) external returns (uint256 recorded);
-
-    /// @notice Verifies and records one signed reading; a duplicate reverts. Meter gateways only.
-    function submitReading(SignedReading calldata reading) external;
+    function submitReadings(uint64 interval, SignedReading[] calldata readings) external returns (uint256 recorded);
 
     /// @notice Sets the caller's standing order. A buy side needs escrow for one interval at its cap.
     function setStandingOrder(StandingOrder calldata order) external;
@@ -186,8 +198,13 @@ interface IEnergyMarket {
     /// @notice Withdraws `amount` from the caller's escrow.
     function withdraw(uint256 amount) external;
 
-    /// @notice Verifies `clearing` for `interval` and settles it in one step.
-    function settleInterval(uint64 interval, Clearing calldata clearing) external;
+    /// @notice Verifies the clearing given by `prices` and the fills in `entries` (one per recorded reading,
+    /// in meter-id order) and settles the interval in the same step.
+    function settleInterval(uint64 interval, Prices calldata prices, Entry[] calldata entries) external;
+
+    /// @notice Mints the energy tokens of one leaf of a settled interval's energy root to its recipient.
+    /// Anyone may call it; each leaf is redeemed once.
+    function claimEnergy(uint64 interval, EnergyClaim calldata claim, bytes32[] calldata proof) external;
 
     /// @notice Sets the grid tariffs. Operator only.
     function setTariffs(Tariffs calldata tariffs) external;
@@ -195,12 +212,15 @@ interface IEnergyMarket {
     /// @notice The EIP-712 digest a meter signs for a reading.
     function readingDigest(address meter, uint64 interval, uint64 exportWh, uint64 importWh) external view returns (bytes32);
 
-    /// @notice Everything a clearing needs about `meterIds` in `interval`, in one call.
-    function snapshot(uint64 interval, uint32[] calldata meterIds) external view returns (MeterSnapshot[] memory);
+    /// @notice The stored accounts of `owners` (escrow and standing order), in one call.
+    function accountsOf(address[] calldata owners) external view returns (Account[] memory);
+
+    /// @notice The readings book of `interval`.
+    function bookOf(uint64 interval) external view returns (IntervalBook memory);
+
+    /// @notice The energy root of a settled interval (zero before).
+    function energyRootOf(uint64 interval) external view returns (bytes32);
 
     /// @notice The next interval to settle; every earlier one is settled.
     function nextIntervalToSettle() external view returns (uint64);
-
-    /// @notice Number of meters with a reading in `interval`.
-    function meterCountIn(uint64 interval) external view returns (uint32);
 }

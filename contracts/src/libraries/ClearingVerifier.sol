@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IEnergyMarket} from "../interfaces/IEnergyMarket.sol";
+import {MeterEntry} from "./MeterEntry.sol";
 
 /// @title Linear-time verification of a uniform-price double auction.
 /// @notice The market rule (see docs/architecture.md):
@@ -11,16 +12,10 @@ import {IEnergyMarket} from "../interfaces/IEnergyMarket.sol";
 /// - The price is floor((low + high) / 2). Volume is min(S(p), D(p)). Every order priced strictly better
 ///   than p is filled completely; orders at exactly p on the long side share what is left pro rata to
 ///   their quantity, rounded down, the remaining Wh going one each to the lowest meter ids.
-/// So the clearing is unique, and a submitted one is checked against it in two passes over the fills.
+/// So the clearing is unique, and a submitted one is checked against it in two passes over the book.
+/// The book holds one packed word per meter (see {order}), so a thousand meters take a thousand words
+/// of memory rather than five thousand.
 library ClearingVerifier {
-    /// @notice One meter's effective order in an interval (quantities already capped, prices clamped).
-    struct Order {
-        uint64 offerWh;
-        uint64 askMicroPerKwh;
-        uint64 demandWh;
-        uint64 bidMicroPerKwh;
-    }
-
     /// @dev Supply and demand at one price.
     struct Curve {
         uint256 supplyBelow; // S<(x)
@@ -39,13 +34,22 @@ library ClearingVerifier {
         bool extrasClosed; // a tied order got no remainder unit, so later ones get none either
     }
 
-    /// @notice Reverts unless `c` is the clearing the rule gives for `book` (book[i] belongs to c.fills[i]).
+    /// @notice One meter's effective order (quantities capped, prices clamped) in one word:
+    /// offerWh << 192 | askMicroPerKwh << 128 | demandWh << 64 | bidMicroPerKwh.
+    function order(uint64 offerWh, uint64 ask, uint64 demandWh, uint64 bid) internal pure returns (uint256) {
+        return (uint256(offerWh) << 192) | (uint256(ask) << 128) | (uint256(demandWh) << 64) | uint256(bid);
+    }
+
+    /// @notice Reverts unless the fills in `entries` and `c` are the clearing the rule gives for `book`
+    /// (book[i] is the effective order of entries[i]).
     /// @return tradedWh the energy traded locally
-    function verify(Order[] memory book, IEnergyMarket.Clearing calldata c, uint64 feedIn, uint64 retail)
-        internal
-        pure
-        returns (uint256 tradedWh)
-    {
+    function verify(
+        uint256[] memory book,
+        IEnergyMarket.Entry[] calldata entries,
+        IEnergyMarket.Prices calldata c,
+        uint64 feedIn,
+        uint64 retail
+    ) internal pure returns (uint256 tradedWh) {
         uint64 low = c.priceLowMicroPerKwh;
         uint64 high = c.priceHighMicroPerKwh;
         uint64 p = c.priceMicroPerKwh;
@@ -57,7 +61,7 @@ library ClearingVerifier {
         Curve memory atHigh;
         Curve memory atPrice;
         for (uint256 i; i < book.length; ++i) {
-            Order memory o = book[i];
+            uint256 o = book[i];
             _add(atLow, low, o);
             _add(atHigh, high, o);
             _add(atPrice, p, o);
@@ -85,13 +89,18 @@ library ClearingVerifier {
         uint256 soldWh;
         uint256 boughtWh;
         for (uint256 i; i < book.length; ++i) {
-            Order memory o = book[i];
-            IEnergyMarket.Fill calldata f = c.fills[i];
+            uint256 o = book[i];
+            uint256 energy = entries[i].energy;
+            uint32 meterId = MeterEntry.meterId(entries[i].meter);
+            uint64 sold = MeterEntry.soldWh(energy);
+            uint64 bought = MeterEntry.boughtWh(energy);
+            uint64 ask = _ask(o);
+            uint64 bid = _bid(o);
             // A seller with ask a is a buyer with bid -a: the same check serves both sides.
-            _checkSide(f.meterId, f.soldWh, o.offerWh, o.askMicroPerKwh, p, o.askMicroPerKwh < p, sellers);
-            _checkSide(f.meterId, f.boughtWh, o.demandWh, o.bidMicroPerKwh, p, o.bidMicroPerKwh > p, buyers);
-            soldWh += f.soldWh;
-            boughtWh += f.boughtWh;
+            _checkSide(meterId, sold, _offer(o), ask, p, ask < p, sellers);
+            _checkSide(meterId, bought, _demand(o), bid, p, bid > p, buyers);
+            soldWh += sold;
+            boughtWh += bought;
         }
         // No separate volume check is needed: the side that is not rationed is filled completely, so its
         // total is exactly the volume, and the balance check forces the other side to match.
@@ -99,14 +108,34 @@ library ClearingVerifier {
         return soldWh;
     }
 
-    function _add(Curve memory cv, uint64 x, Order memory o) private pure {
-        if (o.offerWh != 0) {
-            if (o.askMicroPerKwh < x) cv.supplyBelow += o.offerWh;
-            if (o.askMicroPerKwh <= x) cv.supplyAtOrBelow += o.offerWh;
+    function _offer(uint256 o) private pure returns (uint64) {
+        return uint64(o >> 192);
+    }
+
+    function _ask(uint256 o) private pure returns (uint64) {
+        return uint64(o >> 128);
+    }
+
+    function _demand(uint256 o) private pure returns (uint64) {
+        return uint64(o >> 64);
+    }
+
+    function _bid(uint256 o) private pure returns (uint64) {
+        return uint64(o);
+    }
+
+    function _add(Curve memory cv, uint64 x, uint256 o) private pure {
+        uint64 offer = _offer(o);
+        if (offer != 0) {
+            uint64 ask = _ask(o);
+            if (ask < x) cv.supplyBelow += offer;
+            if (ask <= x) cv.supplyAtOrBelow += offer;
         }
-        if (o.demandWh != 0) {
-            if (o.bidMicroPerKwh > x) cv.demandAbove += o.demandWh;
-            if (o.bidMicroPerKwh >= x) cv.demandAtOrAbove += o.demandWh;
+        uint64 demand = _demand(o);
+        if (demand != 0) {
+            uint64 bid = _bid(o);
+            if (bid > x) cv.demandAbove += demand;
+            if (bid >= x) cv.demandAtOrAbove += demand;
         }
     }
 

@@ -1,0 +1,142 @@
+import { type Address, encodeAbiParameters, type Hex, keccak256 } from "viem";
+import type { Clearing, Fill } from "../core/clearing.ts";
+import { pairTrades } from "../core/settlement.ts";
+
+/** What the registry says about a meter, as settlement needs it. */
+export type MeterInfo = { owner: Address; meterId: number; zone: number; source: number };
+
+/** A verified reading as the market recorded it in an interval's book. */
+export type RecordedReading = MeterInfo & { exportWh: bigint; importWh: bigint };
+
+/** One meter in `settleInterval`, packed as `libraries/MeterEntry.sol` documents. */
+export type Entry = { meter: bigint; energy: bigint };
+
+const U64 = (1n << 64n) - 1n;
+export const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
+
+export function meterWord(m: MeterInfo): bigint {
+  return (BigInt(m.owner) << 96n) | (BigInt(m.meterId) << 64n) | (BigInt(m.zone) << 48n) | (BigInt(m.source) << 40n);
+}
+
+export function readingWord(exportWh: bigint, importWh: bigint): bigint {
+  return ((exportWh & U64) << 192n) | ((importWh & U64) << 128n);
+}
+
+/** The interval book's running hash after `reading` (MeterEntry.chain). */
+export function nextHead(head: Hex, reading: RecordedReading): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
+      [head, meterWord(reading), readingWord(reading.exportWh, reading.importWh)],
+    ),
+  );
+}
+
+/** The head of a book holding exactly `readings`, in order. */
+export function bookHead(readings: readonly RecordedReading[]): Hex {
+  return readings.reduce<Hex>((head, r) => nextHead(head, r), ZERO_HASH);
+}
+
+/**
+ * The settlement entries: each recorded reading with its fill, in the book's order.
+ * @example entriesFor(readings, clearing.fills)
+ */
+export function entriesFor(readings: readonly RecordedReading[], fills: readonly Fill[]): Entry[] {
+  if (readings.length !== fills.length) throw new Error(`${readings.length} readings but ${fills.length} fills`);
+  return readings.map((r, i) => {
+    const f = fills[i] as Fill;
+    if (f.meterId !== r.meterId) throw new Error(`fill ${i} is for meter ${f.meterId}, the reading for meter ${r.meterId}`);
+    return { meter: meterWord(r), energy: readingWord(r.exportWh, r.importWh) | (f.soldWh << 64n) | f.boughtWh };
+  });
+}
+
+/** The energy token id of `meterId`'s export in `interval` (EnergyTokenId.encode). */
+export function energyTokenId(interval: bigint, zone: number, source: number, meterId: number): bigint {
+  return (interval << 72n) | (BigInt(zone) << 40n) | (BigInt(source) << 32n) | BigInt(meterId);
+}
+
+/** The pooled id (meter id 0) under which energy sold to the grid is issued. */
+export function pooledTokenId(id: bigint): bigint {
+  return id & ~0xffffffffn;
+}
+
+/** One leaf of an interval's energy root: tokens the recipient may claim. */
+export type EnergyClaim = { recipient: Address; sellerMeterId: number; tokenId: bigint; energyWh: bigint };
+
+/**
+ * Every energy claim a settlement issues, in the contract's leaf order: one per trade pair (to the
+ * buyer's owner, under the seller meter's token id), then one per meter with unsold export (to the
+ * grid account, under the pooled id).
+ */
+export function energyClaims(
+  interval: bigint,
+  readings: readonly RecordedReading[],
+  clearing: Pick<Clearing, "fills">,
+  gridAccount: Address,
+): EnergyClaim[] {
+  const { fills } = clearing;
+  const claims: EnergyClaim[] = pairTrades(fills).map(({ seller, buyer, energyWh }) => {
+    const s = readings[seller] as RecordedReading;
+    return {
+      recipient: (readings[buyer] as RecordedReading).owner,
+      sellerMeterId: s.meterId,
+      tokenId: energyTokenId(interval, s.zone, s.source, s.meterId),
+      energyWh,
+    };
+  });
+  for (const [i, r] of readings.entries()) {
+    const unsoldWh = r.exportWh - (fills[i] as Fill).soldWh;
+    if (unsoldWh > 0n) {
+      claims.push({
+        recipient: gridAccount,
+        sellerMeterId: r.meterId,
+        tokenId: pooledTokenId(energyTokenId(interval, r.zone, r.source, r.meterId)),
+        energyWh: unsoldWh,
+      });
+    }
+  }
+  return claims;
+}
+
+/** A leaf of the energy root (EnergyRoot.leaf): double keccak of the ABI-encoded claim. */
+export function energyLeaf(interval: bigint, c: EnergyClaim): Hex {
+  const inner = keccak256(
+    encodeAbiParameters(
+      [{ type: "uint64" }, { type: "address" }, { type: "uint32" }, { type: "uint256" }, { type: "uint64" }],
+      [interval, c.recipient, c.sellerMeterId, c.tokenId, c.energyWh],
+    ),
+  );
+  return keccak256(inner);
+}
+
+const hashPair = (a: Hex, b: Hex): Hex => keccak256(`0x${(BigInt(a) < BigInt(b) ? a + b.slice(2) : b + a.slice(2)).slice(2)}`);
+
+/**
+ * The Merkle tree the contract builds over an interval's leaves (sorted pairs, odd node carried up), with
+ * proofs that OpenZeppelin's MerkleProof accepts.
+ * @example const tree = energyTree(claims.map((c) => energyLeaf(interval, c))); tree.proof(0)
+ */
+export function energyTree(leaves: readonly Hex[]): { root: Hex; proof(index: number): Hex[] } {
+  const levels: Hex[][] = [leaves.slice()];
+  for (let level = levels[0] as Hex[]; level.length > 1; ) {
+    const next: Hex[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(hashPair(level[i] as Hex, level[i + 1] as Hex));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Hex);
+    levels.push(next);
+    level = next;
+  }
+  const top = levels[levels.length - 1] as Hex[];
+  return {
+    root: top.length === 0 ? ZERO_HASH : (top[0] as Hex),
+    proof(index: number): Hex[] {
+      if (index < 0 || index >= leaves.length) throw new RangeError(`no leaf ${index} among ${leaves.length}`);
+      const proof: Hex[] = [];
+      for (const level of levels.slice(0, -1)) {
+        const sibling = index ^ 1;
+        if (sibling < level.length) proof.push(level[sibling] as Hex);
+        index >>= 1;
+      }
+      return proof;
+    },
+  };
+}
