@@ -11,6 +11,9 @@ import {
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
 
+/** anvil's pool holds at most ~1,000 pending transactions per sender; larger sends go in several blocks. */
+const MAX_TXS_PER_SEND = 500;
+
 /** One transaction to send: already encoded, with the ABI used to explain a revert. */
 export type TxRequest = {
   account: PrivateKeyAccount;
@@ -34,7 +37,8 @@ export type ChainClient = {
   advanceTo(timestamp: bigint): Promise<void>;
   /**
    * Sends independent transactions together and returns their receipts. Every one is estimated first,
-   * so a transaction the contract would refuse throws a decoded error and nothing is sent.
+   * so a transaction the contract would refuse throws a decoded error and nothing is sent. More than
+   * 500 go in groups of 500, each estimated, sent and mined before the next.
    */
   send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]>;
 };
@@ -92,6 +96,13 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
   }
 
   async function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
+    const receipts: TransactionReceipt[] = [];
+    for (let i = 0; i < txs.length; i += MAX_TXS_PER_SEND)
+      receipts.push(...(await sendGroup(txs.slice(i, i + MAX_TXS_PER_SEND))));
+    return receipts;
+  }
+
+  async function sendGroup(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
     if (txs.length === 0) return [];
     const gasPrice = await client.getGasPrice();
     const gases = await Promise.all(

@@ -20,7 +20,8 @@ export async function fundDemoAccounts(chain: ChainClient, funder: PrivateKeyAcc
     community.grid,
     ...community.households.map((h) => h.account),
   ];
-  const amount = parseEther("10");
+  // 1 ETH pays years of gas at the embedded chain's fees, and the dev account's 10,000 reach 5,000 households.
+  const amount = parseEther("1");
   const balances = await Promise.all(accounts.map((a) => chain.public.getBalance({ address: a.address })));
   const txs: TxRequest[] = accounts
     .filter((_, i) => (balances[i] as bigint) < amount / 2n)

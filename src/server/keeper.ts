@@ -40,6 +40,8 @@ export type IntervalReport = {
   /** The leaves under `energyRoot`, in order: what each recipient can claim. */
   claims: EnergyClaim[];
   readingsGas: bigint;
+  /** The largest readings transaction (each must fit a block). */
+  maxReadingsTxGas: bigint;
   settlementGas: bigint;
   /** Readings refused off chain (bad signature, unknown or inactive meter, meter newer than the interval). */
   rejectedReadings: number;
@@ -118,10 +120,10 @@ export function createKeeper(options: KeeperOptions): Keeper {
       .filter(([meterId]) => meterId > book.lastMeterId)
       .sort(([a], [b]) => a - b)
       .map(([, reading]) => contractReading(reading));
-    if (missing.length === 0) return { gas: 0n, rejected };
+    if (missing.length === 0) return { gas: 0n, maxGas: 0n, rejected };
     if ((await chain.now()) >= closesAt) {
       log(`interval ${interval}: reading window closed before ${missing.length} readings were sent; settling without them`);
-      return { gas: 0n, rejected };
+      return { gas: 0n, maxGas: 0n, rejected };
     }
     const txs = [];
     for (let i = 0; i < missing.length; i += batchSize) {
@@ -131,13 +133,17 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
     try {
       const receipts = await chain.send(txs);
-      return { gas: receipts.reduce((sum, r) => sum + r.gasUsed, 0n), rejected };
+      return {
+        gas: receipts.reduce((sum, r) => sum + r.gasUsed, 0n),
+        maxGas: receipts.reduce((max, r) => (r.gasUsed > max ? r.gasUsed : max), 0n),
+        rejected,
+      };
     } catch (error) {
       // On a live chain the window can close between our check and inclusion; the interval is then
       // settled without these readings, exactly as if they had arrived late.
       if ((await chain.now()) < closesAt) throw error;
       log(`interval ${interval}: reading window closed while ${missing.length} readings were in flight; settling without them`);
-      return { gas: 0n, rejected };
+      return { gas: 0n, maxGas: 0n, rejected };
     }
   }
 
@@ -200,6 +206,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
       energyRoot: settled.args.energyRoot,
       claims: energyClaims(interval, recorded, clearing, gridAccount),
       readingsGas: readings.gas,
+      maxReadingsTxGas: readings.maxGas,
       settlementGas: receipt.gasUsed,
       rejectedReadings: readings.rejected,
     };
