@@ -38,7 +38,7 @@ export type ChainClient = {
   /**
    * Sends independent transactions together and returns their receipts. Every one is estimated first,
    * so a transaction the contract would refuse throws a decoded error and nothing is sent. More than
-   * 500 go in groups of 500, each estimated, sent and mined before the next.
+   * 500, or more than a block's gas, go in groups, each estimated, sent and mined before the next.
    */
   send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]>;
 };
@@ -115,6 +115,12 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
         }
       }),
     );
+    // A group must fit one block: split it when the gas it may use exceeds the block's limit.
+    const { gasLimit } = await client.getBlock({ blockTag: "latest" });
+    if (txs.length > 1 && gases.reduce((sum, g) => sum + g, 0n) > gasLimit) {
+      const half = Math.ceil(txs.length / 2);
+      return [...(await sendGroup(txs.slice(0, half))), ...(await sendGroup(txs.slice(half)))];
+    }
     const nonces = new Map<Address, number>();
     const raws: Hex[] = [];
     for (const [i, tx] of txs.entries()) {
