@@ -105,6 +105,19 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     }
 
     /// @inheritdoc ICommunityRegistry
+    function meterWords(address[] calldata signers) external view returns (uint256[] memory words) {
+        words = new uint256[](signers.length);
+        for (uint256 i; i < signers.length; ++i) {
+            Meter storage m = _meters[signers[i]];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(m.slot)
+            }
+            words[i] = word;
+        }
+    }
+
+    /// @inheritdoc ICommunityRegistry
     function metersOf(address[] calldata signers) external view returns (Meter[] memory out) {
         out = new Meter[](signers.length);
         for (uint256 i; i < signers.length; ++i) {

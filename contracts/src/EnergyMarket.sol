@@ -101,29 +101,38 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
             revert ReadingWindowClosed(interval, endsAt + readingWindowSeconds);
         }
         IntervalBook memory book = _books[interval];
+        uint256 n = readings.length;
+        address[] memory signers = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            signers[i] = readings[i].meter;
+        }
+        uint256[] memory meters = registry.meterWords(signers);
         uint32 previous;
-        for (uint256 i; i < readings.length; ++i) {
+        for (uint256 i; i < n; ++i) {
             SignedReading calldata r = readings[i];
-            ICommunityRegistry.Meter memory m = registry.meterOf(r.meter);
-            if (m.owner == address(0)) revert UnknownMeter(r.meter);
-            if (!m.active) revert MeterInactive(r.meter);
+            // The registry's packed meter record; see ICommunityRegistry.meterWords for the layout.
+            uint256 m = meters[i];
+            address owner = address(uint160(m));
+            uint32 meterId = uint32(m >> 160);
+            if (owner == address(0)) revert UnknownMeter(r.meter);
+            if (uint8(m >> 216) == 0) revert MeterInactive(r.meter);
             // One owner, one meter per interval: an owner's escrow backs a single entry in the book.
-            if (startsAt < m.registeredAt) revert ReadingBeforeMeterRegistered(r.meter, interval, m.registeredAt);
-            if (m.meterId <= previous) revert ReadingsNotSorted(m.meterId);
-            previous = m.meterId;
+            if (startsAt < uint32(m >> 224)) revert ReadingBeforeMeterRegistered(r.meter, interval, uint32(m >> 224));
+            if (meterId <= previous) revert ReadingsNotSorted(meterId);
+            previous = meterId;
             // The signature is checked before the duplicate test so a forged batch always reverts.
             bytes32 digest = _hashTypedDataV4(_readingHash(r.meter, interval, r.exportWh, r.importWh));
             (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r.r, r.vs);
             if (err != ECDSA.RecoverError.NoError || signer != r.meter) {
                 revert InvalidReadingSignature(r.meter, interval);
             }
-            if (m.meterId <= book.lastMeterId) continue; // recorded by an earlier batch
+            if (meterId <= book.lastMeterId) continue; // recorded by an earlier batch
             book.head = MeterEntry.chain(
                 book.head,
-                MeterEntry.meterWord(m.owner, m.meterId, m.zone, m.source),
+                MeterEntry.meterWord(owner, meterId, uint16(m >> 192), uint8(m >> 208)),
                 MeterEntry.readingWord(r.exportWh, r.importWh)
             );
-            book.lastMeterId = m.meterId;
+            book.lastMeterId = meterId;
             ++book.count;
             ++recorded;
         }

@@ -88,6 +88,12 @@ interface ICommunityRegistry {
     /// market can name the meter in its own error).
     function meterOf(address signer) external view returns (Meter memory);
 
+    /// @notice The stored meter records of `signers` as raw words, in one call: the market's reading path.
+    /// Layout (Solidity's struct packing, low bits first): owner (bits 0-159), meterId (160-191), zone
+    /// (192-207), source (208-215), active (216-223), registeredAt (224-255); zero when unknown. One call
+    /// and no struct decoding per batch saves ~1k gas per reading over calling {meterOf} for each.
+    function meterWords(address[] calldata signers) external view returns (uint256[] memory words);
+
     /// @notice {meterOf} for many signers in one call (for keepers and gateways, not for contracts).
     function metersOf(address[] calldata signers) external view returns (Meter[] memory);
 
