@@ -21,7 +21,7 @@ import { compileNaiveMarket, measureNaiveMarket } from "./reference/naive.ts";
 
 const START = "2026-06-15T12:00:00+02:00"; // midday in June: most households trade
 const BLOCK_GAS_LIMIT = 30_000_000n;
-const sizes = (process.env.BENCH_HOUSEHOLDS ?? "10,100,1000,5000").split(",").map(Number);
+const sizes = (process.env.BENCH_HOUSEHOLDS ?? "10,100,1000").split(",").map(Number);
 const naiveSizes = (process.env.BENCH_NAIVE_HOUSEHOLDS ?? "10,100,1000").split(",").map(Number);
 const intervals = Number(process.env.BENCH_INTERVALS ?? 2);
 const results: Record<string, number> = {};

@@ -288,7 +288,7 @@ contract CommunityRegistryTest is Test {
         vm.assertEq(registry.meterCount(), 0, "no meters");
     }
 
-    function test_fuzz_registerMeter_roundTrip(uint256 signerKey, uint32 zone, uint8 source) public {
+    function test_fuzz_registerMeter_roundTrip(uint256 signerKey, uint16 zone, uint8 source) public {
         signerKey = bound(signerKey, 1, 1e70);
         source = uint8(bound(source, 1, 4));
         address signer = vm.addr(signerKey);
@@ -299,5 +299,67 @@ contract CommunityRegistryTest is Test {
         vm.assertEq(registry.signerOf(id), signer, "signer");
         vm.assertEq(m.zone, zone, "zone");
         vm.assertEq(m.source, source, "source");
+        ICommunityRegistry.Meter memory bySigner = registry.meterOf(signer);
+        vm.assertEq(bySigner.meterId, id, "meterOf id");
+        vm.assertEq(bySigner.owner, alice, "meterOf owner");
+        vm.assertEq(bySigner.zone, zone, "meterOf zone");
+    }
+
+    // ------------------------------------------------------------------ meterOf and metersOf
+
+    function test_meterOf_returnsMeterBySigner() public {
+        registry.registerParticipant(alice, 65_535);
+        vm.warp(1_767_225_600);
+        registry.registerMeter(signerA, alice, registry.SOURCE_WIND());
+        ICommunityRegistry.Meter memory m = registry.meterOf(signerA);
+        vm.assertEq(m.owner, alice, "owner");
+        vm.assertEq(m.meterId, 1, "id");
+        vm.assertEq(m.zone, 65_535, "largest zone");
+        vm.assertEq(m.source, 2, "source");
+        vm.assertTrue(m.active, "active");
+        vm.assertEq(m.registeredAt, 1_767_225_600, "registered at");
+        // the same record as by id
+        ICommunityRegistry.Meter memory byId = registry.meter(1);
+        vm.assertEq(keccak256(abi.encode(byId)), keccak256(abi.encode(m)), "meter(id) == meterOf(signer)");
+    }
+
+    function test_meterOf_isZeroWhenUnknown() public view {
+        ICommunityRegistry.Meter memory m = registry.meterOf(stranger);
+        vm.assertEq(m.owner, address(0), "owner");
+        vm.assertEq(m.meterId, 0, "id");
+        vm.assertEq(m.zone, 0, "zone");
+        vm.assertEq(m.source, 0, "source");
+        vm.assertFalse(m.active, "active");
+        vm.assertEq(m.registeredAt, 0, "registered at");
+    }
+
+    function test_meterOf_keepsDeactivatedMeter() public {
+        registry.registerParticipant(alice, 2);
+        registry.registerMeter(signerA, alice, 1);
+        registry.deactivateMeter(1);
+        ICommunityRegistry.Meter memory m = registry.meterOf(signerA);
+        vm.assertFalse(m.active, "inactive");
+        vm.assertEq(m.owner, alice, "owner kept");
+        vm.assertEq(m.meterId, 1, "id kept");
+    }
+
+    function test_metersOf_returnsEachSignersMeterInOrder() public {
+        registry.registerParticipant(alice, 3);
+        registry.registerParticipant(bob, 4);
+        registry.registerMeter(signerA, alice, 1);
+        registry.registerMeter(signerB, bob, 3);
+        address[] memory signers = new address[](3);
+        signers[0] = signerB;
+        signers[1] = stranger;
+        signers[2] = signerA;
+        ICommunityRegistry.Meter[] memory ms = registry.metersOf(signers);
+        vm.assertEq(ms.length, 3, "length");
+        vm.assertEq(ms[0].meterId, 2, "B");
+        vm.assertEq(ms[0].zone, 4, "B zone");
+        vm.assertEq(ms[0].source, 3, "B source");
+        vm.assertEq(ms[1].owner, address(0), "unknown is zero");
+        vm.assertEq(ms[2].meterId, 1, "A");
+        vm.assertEq(ms[2].owner, alice, "A owner");
+        vm.assertEq(registry.metersOf(new address[](0)).length, 0, "empty");
     }
 }

@@ -26,7 +26,7 @@ contract FeeOnTransferToken is ERC20 {
     }
 }
 
-/// @notice setStandingOrder, depositFor, withdraw, setTariffs, setGridAccount.
+/// @notice setStandingOrder, depositFor, withdraw, accountsOf, setTariffs, setGridAccount.
 contract EnergyMarketEscrowTest is MarketFixture {
     uint64 internal I;
 
@@ -126,6 +126,52 @@ contract EnergyMarketEscrowTest is MarketFixture {
         _assertOrder(households[1], 0, 0, 0, 0);
     }
 
+    function test_setStandingOrder_revertsInvalidOrderFieldAbove32Bits() public {
+        _fund(households[1], 10_000_000);
+        uint64 big = uint64(type(uint32).max) + 1;
+        IEnergyMarket.StandingOrder[] memory orders = new IEnergyMarket.StandingOrder[](4);
+        orders[0] = _order(big, 100, 0, 0);
+        orders[1] = _order(100_000, big, 0, 0);
+        orders[2] = _order(0, 0, big, 1);
+        orders[3] = _order(0, 0, 200_000, big);
+        for (uint256 k; k < orders.length; ++k) {
+            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidOrder.selector, households[1]));
+            vm.prank(households[1]);
+            market.setStandingOrder(orders[k]);
+        }
+        // far above 32 bits, too: a stored uint32 must never be a truncated price or cap
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidOrder.selector, households[1]));
+        vm.prank(households[1]);
+        market.setStandingOrder(_order(type(uint64).max, type(uint64).max, 0, 0));
+        _assertOrder(households[1], 0, 0, 0, 0);
+    }
+
+    function test_setStandingOrder_acceptsFieldsAt32BitMaximum() public {
+        uint64 max = type(uint32).max;
+        _fund(households[1], 1_288_490_100);
+        _setOrder(1, max, max, max, max / 1000); // the bid counts as retail: 4_294_967 Wh need 1_288_490_100
+        _assertOrder(households[1], max, max, max, max / 1000);
+        IEnergyMarket.Account memory a = _account(households[1]);
+        vm.assertEq(a.askMicroPerKwh, max, "stored ask");
+        vm.assertEq(a.maxSellWh, max, "stored max sell");
+        vm.assertEq(a.bidMicroPerKwh, max, "stored bid");
+        vm.assertEq(a.maxBuyWh, max / 1000, "stored max buy");
+    }
+
+    function test_setStandingOrder_revertsInsufficientEscrowWhenInDebt() public {
+        _warpToWindow(I);
+        _submit(1, I, 0, 100); // 30_000 at retail, no escrow
+        _warpToClose(I);
+        _settle(I);
+        vm.assertEq(market.gridDebtOf(households[1]), 30_000, "debt");
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InsufficientEscrow.selector, households[1], 3000, 0));
+        vm.prank(households[1]);
+        market.setStandingOrder(_order(0, 0, 300_000, 10));
+        // a sell side needs no escrow, debt or not
+        _setOrder(1, FEED_IN, 1000, 0, 0);
+        _assertOrder(households[1], FEED_IN, 1000, 0, 0);
+    }
+
     function test_setStandingOrder_revertsNotAnActiveParticipant() public {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NotAnActiveParticipant.selector, stranger));
         vm.prank(stranger);
@@ -144,6 +190,47 @@ contract EnergyMarketEscrowTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NotAnActiveParticipant.selector, grid));
         vm.prank(grid);
         market.setStandingOrder(_order(100_000, 100, 0, 0));
+    }
+
+    function _account(address a) internal view returns (IEnergyMarket.Account memory) {
+        address[] memory one = new address[](1);
+        one[0] = a;
+        return market.accountsOf(one)[0];
+    }
+
+    // ------------------------------------------------------------------ accountsOf
+
+    function test_accountsOf_returnsEscrowAndOrderInOneSlot() public {
+        _fund(households[1], 500_000);
+        _setOrder(1, 90_000, 2000, 250_000, 1500);
+        _fund(households[2], 7);
+        address[] memory owners = new address[](4);
+        owners[0] = households[2];
+        owners[1] = stranger;
+        owners[2] = households[1];
+        owners[3] = grid;
+        IEnergyMarket.Account[] memory accounts = market.accountsOf(owners);
+        vm.assertEq(accounts.length, 4, "one per owner");
+        vm.assertEq(accounts[0].balanceMicro, int256(7), "escrow only");
+        vm.assertEq(accounts[0].maxBuyWh, 0, "no order");
+        vm.assertEq(accounts[1].balanceMicro, int256(0), "unknown is zero");
+        vm.assertEq(accounts[2].balanceMicro, int256(500_000), "balance");
+        vm.assertEq(accounts[2].askMicroPerKwh, 90_000, "ask");
+        vm.assertEq(accounts[2].maxSellWh, 2000, "max sell");
+        vm.assertEq(accounts[2].bidMicroPerKwh, 250_000, "bid");
+        vm.assertEq(accounts[2].maxBuyWh, 1500, "max buy");
+        vm.assertEq(accounts[3].balanceMicro, int256(GRID_FLOAT), "grid");
+        vm.assertEq(market.accountsOf(new address[](0)).length, 0, "empty");
+    }
+
+    function test_accountsOf_showsDebtAsNegativeBalance() public {
+        _warpToWindow(I);
+        _submit(2, I, 0, 10); // 3_000 at retail
+        _warpToClose(I);
+        _settle(I);
+        vm.assertEq(_account(households[2]).balanceMicro, -3000, "negative balance");
+        vm.assertEq(market.balanceOf(households[2]), 0, "positive part");
+        vm.assertEq(market.gridDebtOf(households[2]), 3000, "negative part");
     }
 
     // ------------------------------------------------------------------ depositFor
@@ -187,6 +274,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         _warpToClose(I);
         _settle(I);
         vm.assertEq(market.gridDebtOf(households[1]), 300_000, "debt");
+        vm.assertEq(_account(households[1]).balanceMicro, -300_000, "debt is a negative balance");
         uint256 gridBefore = market.balanceOf(grid);
 
         // a partial payment goes entirely to the grid
@@ -198,6 +286,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         vm.prank(households[1]);
         market.depositFor(households[1], 100_000);
         vm.assertEq(market.gridDebtOf(households[1]), 200_000, "debt left");
+        vm.assertEq(_account(households[1]).balanceMicro, -200_000, "balance still negative");
         vm.assertEq(market.balanceOf(households[1]), 0, "nothing to escrow yet");
         vm.assertEq(market.balanceOf(grid), gridBefore + 100_000, "grid repaid");
 
@@ -212,8 +301,59 @@ contract EnergyMarketEscrowTest is MarketFixture {
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
     }
 
+    function test_depositFor_thirdPartyRepaysDebtExactly() public {
+        _warpToWindow(I);
+        _submit(3, I, 0, 50); // 15_000 at retail
+        _warpToClose(I);
+        _settle(I);
+        uint256 gridBefore = market.balanceOf(grid);
+        credit.mint(stranger, 15_000);
+        vm.prank(stranger);
+        credit.approve(address(market), 15_000);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IEnergyMarket.Deposited(households[3], stranger, 15_000, 15_000);
+        vm.prank(stranger);
+        market.depositFor(households[3], 15_000);
+        vm.assertEq(_account(households[3]).balanceMicro, 0, "back to zero");
+        vm.assertEq(market.gridDebtOf(households[3]), 0, "no debt");
+        vm.assertEq(market.balanceOf(grid), gridBefore + 15_000, "grid repaid");
+        vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
+    }
+
+    function test_depositFor_revertsInvalidAmountAtOrAbove2To126() public {
+        uint256 tooMuch = uint256(1) << 126;
+        credit.mint(households[0], tooMuch);
+        vm.prank(households[0]);
+        credit.approve(address(market), tooMuch);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidAmount.selector, tooMuch));
+        vm.prank(households[0]);
+        market.depositFor(households[0], tooMuch);
+        // just below is fine
+        vm.prank(households[0]);
+        market.depositFor(households[0], tooMuch - 1);
+        vm.assertEq(market.balanceOf(households[0]), tooMuch - 1, "credited");
+    }
+
+    /// @dev Each deposit is below 2^126, but three of them exceed what an int128 balance holds: the market
+    /// must refuse the deposit rather than let the balance wrap around into a huge grid debt.
+    function test_depositFor_revertsWhenBalanceWouldOverflow() public {
+        uint256 chunk = (uint256(1) << 126) - 1;
+        credit.mint(households[0], 3 * chunk);
+        vm.prank(households[0]);
+        credit.approve(address(market), 3 * chunk);
+        vm.prank(households[0]);
+        market.depositFor(households[0], chunk);
+        vm.prank(households[0]);
+        market.depositFor(households[0], chunk);
+        vm.prank(households[0]);
+        try market.depositFor(households[0], chunk) {} catch {}
+        vm.assertEq(market.gridDebtOf(households[0]), 0, "a deposit created grid debt");
+        vm.assertGe(market.balanceOf(households[0]), 2 * chunk, "a deposit lowered the balance");
+        vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
+    }
+
     function test_depositFor_revertsZeroAmount() public {
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidAmount.selector, 0));
         vm.prank(households[0]);
         market.depositFor(households[0], 0);
     }
@@ -295,7 +435,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
 
     function test_withdraw_revertsZeroAmount() public {
         _fund(households[0], 10_000);
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidAmount.selector, 0));
         vm.prank(households[0]);
         market.withdraw(0);
     }

@@ -2,11 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {MarketFixture} from "./utils/MarketFixture.sol";
-import {Vm} from "./utils/Vm.sol";
 import {IEnergyMarket} from "../src/interfaces/IEnergyMarket.sol";
 
-/// @notice Random books of 2 to 12 meters: the reference clearing settles and keeps money and energy
-/// whole; any one-unit change to it is refused; readings' arrival order does not matter.
+/// @notice Random books of 2 to 12 meters: the reference clearing settles, keeps money whole and issues
+/// exactly the verified export as energy leaves, each claimable once; any one-unit change to it, or to
+/// the readings it repeats, is refused; how readings are split into batches does not matter.
 contract EnergyMarketFuzzTest is MarketFixture {
     uint256 internal constant MAX_METERS = 12;
     uint64 internal I;
@@ -26,12 +26,12 @@ contract EnergyMarketFuzzTest is MarketFixture {
     }
 
     /// @dev Random orders and escrow for households [0, n) and their readings for I (some without one);
-    /// leaves the clock where I can be settled. Returns the signed readings in submission order.
+    /// leaves the clock where I can be settled. Returns the signed readings, in meter-id order.
     function _randomInterval(uint256 seed, uint256 n) internal returns (IEnergyMarket.SignedReading[] memory rs) {
         _randomOrders(seed, n);
         rs = _randomReadings(seed, n);
         _warpToWindow(I);
-        vm.assertEq(_submitBatch(rs), rs.length, "all readings new");
+        vm.assertEq(_submitBatch(I, rs), rs.length, "all readings new");
         _warpToClose(I);
     }
 
@@ -71,64 +71,61 @@ contract EnergyMarketFuzzTest is MarketFixture {
         }
     }
 
-    function _exportSum(uint64 interval) internal view returns (uint256 sum) {
-        uint32[] memory ids = _metersIn(interval);
-        for (uint256 i; i < ids.length; ++i) {
-            sum += market.positionOf(interval, ids[i]).exportWh;
-        }
-    }
-
     // ------------------------------------------------------------------ the reference clearing settles
 
     function test_fuzz_settleInterval_acceptsReferenceClearing(uint256 seed, uint256 nRaw) public {
         uint256 n = bound(nRaw, 2, MAX_METERS);
         _randomInterval(seed, n);
-        uint32[] memory ids = _metersIn(I);
-        BookEntry[] memory b = _book(I, ids);
-        IEnergyMarket.Clearing memory c = _clear(b);
+        BookEntry[] memory b = _book(I);
         uint256 ledgerBefore = _ledgerSum();
         uint256 held = credit.balanceOf(address(market));
         vm.assertEq(ledgerBefore, held, "ledger backed before");
 
-        vm.recordLogs();
-        market.settleInterval(I, c);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
+        // checks the IntervalSettled totals, the energy root and every balance against the fixture
+        Clearing memory c = _settleChecked(I);
 
         // price
-        uint64 p = c.priceMicroPerKwh;
-        vm.assertGe(c.priceLowMicroPerKwh, FEED_IN, "low >= feed-in");
-        vm.assertLe(c.priceHighMicroPerKwh, RETAIL, "high <= retail");
-        vm.assertLe(c.priceLowMicroPerKwh, p, "low <= price");
-        vm.assertLe(p, c.priceHighMicroPerKwh, "price <= high");
+        uint64 p = c.prices.priceMicroPerKwh;
+        vm.assertGe(c.prices.priceLowMicroPerKwh, FEED_IN, "low >= feed-in");
+        vm.assertLe(c.prices.priceHighMicroPerKwh, RETAIL, "high <= retail");
+        vm.assertLe(c.prices.priceLowMicroPerKwh, p, "low <= price");
+        vm.assertLe(p, c.prices.priceHighMicroPerKwh, "price <= high");
         uint256 sold;
         uint256 bought;
         for (uint256 i; i < b.length; ++i) {
-            IEnergyMarket.Fill memory f = c.fills[i];
-            if (f.soldWh != 0) vm.assertLe(b[i].ask, p, "seller filled though its ask is above the price");
-            if (f.boughtWh != 0) vm.assertGe(b[i].bid, p, "buyer filled though its bid is below the price");
-            vm.assertLe(f.soldWh, b[i].offerWh, "sold within offer");
-            vm.assertLe(f.boughtWh, b[i].demandWh, "bought within demand");
-            sold += f.soldWh;
-            bought += f.boughtWh;
+            if (_soldAt(c, i) != 0) vm.assertLe(b[i].ask, p, "seller filled though its ask is above the price");
+            if (_boughtAt(c, i) != 0) vm.assertGe(b[i].bid, p, "buyer filled though its bid is below the price");
+            vm.assertLe(_soldAt(c, i), b[i].offerWh, "sold within offer");
+            vm.assertLe(_boughtAt(c, i), b[i].demandWh, "bought within demand");
+            sold += _soldAt(c, i);
+            bought += _boughtAt(c, i);
         }
         vm.assertEq(sold, bought, "balanced");
+        vm.assertEq(_tradeLimitViolations(b, c), 0, "a trade beyond a limit");
 
-        // trades
-        (uint256 violations, uint256 tradedWh,) = _tradeLimitViolations(logs, b);
-        vm.assertEq(violations, 0, "a trade beyond a limit");
-        vm.assertEq(tradedWh, sold, "trades carry the traded energy");
-
-        // money and energy
+        // money
         vm.assertEq(_ledgerSum(), ledgerBefore, "money conserved");
         vm.assertEq(credit.balanceOf(address(market)), held, "no token moved");
-        vm.assertEq(energyToken.mintedWh(I), _exportSum(I), "minted = verified export");
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "next interval");
+
+        // energy: the leaves carry exactly the verified export; claiming them all mints it, once each
+        IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(I, c);
+        vm.assertEq(_claimsSum(claims), _exportSum(I), "leaves = verified export");
+        vm.assertEq(energyToken.mintedWh(I), 0, "nothing minted before claims");
+        vm.assertEq(_claimAll(I, claims), _exportSum(I), "claims mint the export");
+        vm.assertEq(energyToken.mintedWh(I), _exportSum(I), "minted = verified export");
         for (uint256 i; i < b.length; ++i) {
             vm.assertEq(
                 energyToken.balanceOf(grid, _gridPoolId(I, b[i].meterId - 1)),
-                b[i].exportWh - c.fills[i].soldWh,
+                b[i].exportWh - _soldAt(c, i),
                 "unsold export to the grid"
             );
+        }
+        if (claims.length != 0) {
+            uint256 k = seed % claims.length;
+            bytes32[] memory leaves = _leaves(I, claims);
+            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyAlreadyClaimed.selector, I, leaves[k]));
+            market.claimEnergy(I, claims[k], _merkleProof(leaves, k));
         }
     }
 
@@ -149,70 +146,98 @@ contract EnergyMarketFuzzTest is MarketFixture {
     function test_fuzz_settleInterval_refusesPerturbedClearing(uint256 seed, uint256 nRaw, uint256 what) public {
         uint256 n = bound(nRaw, 2, MAX_METERS);
         _randomInterval(seed, n);
-        IEnergyMarket.Clearing memory c = _referenceClearing(I);
-        vm.assume(c.fills.length != 0);
-        IEnergyMarket.Clearing memory bad = _copy(c);
-        uint256 kind = what % 5;
+        Clearing memory c = _referenceClearing(I);
+        vm.assume(c.entries.length != 0);
+        Clearing memory bad = _copy(c);
+        uint256 kind = what % 8;
         bool up = (what >> 8) & 1 == 1;
-        uint256 idx = (what >> 16) % c.fills.length;
+        uint256 idx = (what >> 16) % c.entries.length;
         if (kind == 0) {
-            bad.fills[idx].soldWh = _bump(bad.fills[idx].soldWh, up);
+            _setSold(bad, idx, _bump(_soldAt(bad, idx), up));
         } else if (kind == 1) {
-            bad.fills[idx].boughtWh = _bump(bad.fills[idx].boughtWh, up);
+            _setBought(bad, idx, _bump(_boughtAt(bad, idx), up));
         } else if (kind == 2) {
-            bad.priceMicroPerKwh = up ? c.priceMicroPerKwh + 1 : c.priceMicroPerKwh - 1;
+            bad.prices.priceMicroPerKwh = up ? c.prices.priceMicroPerKwh + 1 : c.prices.priceMicroPerKwh - 1;
         } else if (kind == 3) {
-            bad.priceLowMicroPerKwh = up ? c.priceLowMicroPerKwh + 1 : c.priceLowMicroPerKwh - 1;
-            bad.priceMicroPerKwh = uint64((uint256(bad.priceLowMicroPerKwh) + bad.priceHighMicroPerKwh) / 2);
+            bad.prices.priceLowMicroPerKwh = up ? c.prices.priceLowMicroPerKwh + 1 : c.prices.priceLowMicroPerKwh - 1;
+            bad.prices.priceMicroPerKwh =
+                uint64((uint256(bad.prices.priceLowMicroPerKwh) + bad.prices.priceHighMicroPerKwh) / 2);
+        } else if (kind == 4) {
+            bad.prices.priceHighMicroPerKwh =
+                up ? c.prices.priceHighMicroPerKwh + 1 : c.prices.priceHighMicroPerKwh - 1;
+            bad.prices.priceMicroPerKwh =
+                uint64((uint256(bad.prices.priceLowMicroPerKwh) + bad.prices.priceHighMicroPerKwh) / 2);
+        } else if (kind == 5) {
+            _setExport(bad, idx, _bump(_exportAt(bad, idx), up));
+        } else if (kind == 6) {
+            _setImport(bad, idx, _bump(_importAt(bad, idx), up));
         } else {
-            bad.priceHighMicroPerKwh = up ? c.priceHighMicroPerKwh + 1 : c.priceHighMicroPerKwh - 1;
-            bad.priceMicroPerKwh = uint64((uint256(bad.priceLowMicroPerKwh) + bad.priceHighMicroPerKwh) / 2);
+            // another meter's word, or a neighbour's place
+            if (c.entries.length == 1) {
+                bad.entries[0].meter ^= uint256(1) << 64;
+            } else {
+                uint256 other = (idx + 1) % c.entries.length;
+                (bad.entries[idx], bad.entries[other]) = (bad.entries[other], bad.entries[idx]);
+            }
         }
 
         if (kind == 2) {
             vm.expectRevert(
                 abi.encodeWithSelector(
                     IEnergyMarket.PriceOutOfBounds.selector,
-                    bad.priceMicroPerKwh,
-                    bad.priceLowMicroPerKwh,
-                    bad.priceHighMicroPerKwh
+                    bad.prices.priceMicroPerKwh,
+                    bad.prices.priceLowMicroPerKwh,
+                    bad.prices.priceHighMicroPerKwh
                 )
             );
-            market.settleInterval(I, bad);
+            market.settleInterval(I, bad.prices, bad.entries);
+        } else if (kind >= 5) {
+            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EntriesDoNotMatchReadings.selector, I));
+            market.settleInterval(I, bad.prices, bad.entries);
         } else {
-            try market.settleInterval(I, bad) {
+            try market.settleInterval(I, bad.prices, bad.entries) {
                 vm.assertTrue(false, "perturbed clearing accepted");
             } catch (bytes memory err) {
                 vm.assertTrue(err.length >= 4 && _isClearingError(bytes4(err)), "unexpected revert");
             }
         }
         vm.assertEq(market.nextIntervalToSettle(), I, "not settled");
-        vm.assertEq(energyToken.mintedWh(I), 0, "nothing minted");
+        vm.assertEq(market.energyRootOf(I), bytes32(0), "no root");
         // the unperturbed one still settles
-        market.settleInterval(I, c);
+        market.settleInterval(I, c.prices, c.entries);
     }
 
-    // ------------------------------------------------------------------ determinism
+    // ------------------------------------------------------------------ batching
 
-    function test_fuzz_submitReadings_arrivalOrderDoesNotChangeClearing(uint256 seed, uint256 nRaw) public {
+    function test_fuzz_submitReadings_batchingDoesNotChangeBook(uint256 seed, uint256 nRaw, uint256 cuts) public {
         uint256 n = bound(nRaw, 2, MAX_METERS);
         uint256 snap = vm.snapshotState();
         IEnergyMarket.SignedReading[] memory rs = _randomInterval(seed, n);
-        IEnergyMarket.Clearing memory forward = _referenceClearing(I);
+        IEnergyMarket.IntervalBook memory whole = market.bookOf(I);
+        Clearing memory c = _referenceClearing(I);
 
         vm.revertToState(snap);
-        // same orders and escrow, readings in reverse and in two batches with a duplicate
+        // same orders and escrow; readings in up to four overlapping batches (a gateway retrying)
         _randomOrders(seed, n);
         _warpToWindow(I);
-        IEnergyMarket.SignedReading[] memory reversed = new IEnergyMarket.SignedReading[](rs.length);
-        for (uint256 i; i < rs.length; ++i) {
-            reversed[i] = rs[rs.length - 1 - i];
+        uint256 start;
+        for (uint256 b; b < 4 && start < rs.length; ++b) {
+            uint256 end = b == 3 ? rs.length : start + (cuts >> (8 * b)) % (rs.length - start + 1);
+            uint256 from = start - (start == 0 ? 0 : (cuts >> (8 * b + 4)) % (start + 1)); // resend a tail
+            IEnergyMarket.SignedReading[] memory batch = new IEnergyMarket.SignedReading[](end - from);
+            for (uint256 k = from; k < end; ++k) {
+                batch[k - from] = rs[k];
+            }
+            vm.assertEq(_submitBatch(I, batch), end - start, "only the new readings count");
+            start = end;
         }
-        _submitBatch(reversed);
-        _submitBatch(rs);
+        IEnergyMarket.IntervalBook memory split = market.bookOf(I);
+        vm.assertEq(split.head, whole.head, "same head");
+        vm.assertEq(split.count, whole.count, "same count");
+        vm.assertEq(split.lastMeterId, whole.lastMeterId, "same last meter");
         _warpToClose(I);
-        market.settleInterval(I, forward); // the forward clearing is the clearing here too
-        vm.assertEq(energyToken.mintedWh(I), _exportSum(I), "minted");
+        market.settleInterval(I, c.prices, c.entries); // the clearing of the whole batch settles here too
+        vm.assertEq(_claimAll(I, _energyClaims(I, c)), _exportSum(I), "minted");
     }
 
     // ------------------------------------------------------------------ orders, escrow and readings
@@ -221,7 +246,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
         public
     {
         bid = uint64(bound(bid, 1, 10 * RETAIL));
-        maxBuy = uint64(bound(maxBuy, 1, 1e9));
+        maxBuy = uint64(bound(maxBuy, 1, type(uint32).max));
         balance = bound(balance, 0, 1e12);
         if (balance != 0) _fund(households[0], balance);
         uint256 required = (uint256(maxBuy) * (bid > RETAIL ? RETAIL : bid) + 999) / 1000;
@@ -234,31 +259,51 @@ contract EnergyMarketFuzzTest is MarketFixture {
         vm.assertEq(market.standingOrderOf(households[0]).maxBuyWh, balance < required ? 0 : maxBuy, "order");
     }
 
-    function test_fuzz_submitReading_acceptedOnlyInsideWindow(uint256 at) public {
+    function test_fuzz_setStandingOrder_refusesFieldsAbove32Bits(uint64 ask, uint64 maxSell, uint64 bid, uint64 maxBuy)
+        public
+    {
+        vm.assume(
+            ask > type(uint32).max || maxSell > type(uint32).max || bid > type(uint32).max
+                || maxBuy > type(uint32).max
+        );
+        _fund(households[0], 1e18);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidOrder.selector, households[0]));
+        _setOrder(0, ask, maxSell, bid, maxBuy);
+    }
+
+    function test_fuzz_submitReadings_acceptedOnlyInsideWindow(uint256 at) public {
         at = bound(at, _endOf(I) - 2 * INTERVAL_SECONDS, _endOf(I) + 2 * INTERVAL_SECONDS);
         vm.warp(at);
-        IEnergyMarket.SignedReading memory r = _reading(0, I, 10, 20);
+        IEnergyMarket.SignedReading[] memory rs = _one(_reading(0, I, 10, 20));
+        bool inside = at >= _endOf(I) && at < _endOf(I) + WINDOW_SECONDS;
         if (at < _endOf(I)) {
             vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.IntervalNotEnded.selector, I, _endOf(I)));
-        } else if (at >= _endOf(I) + WINDOW_SECONDS) {
+        } else if (!inside) {
             vm.expectRevert(
                 abi.encodeWithSelector(IEnergyMarket.ReadingWindowClosed.selector, I, _endOf(I) + WINDOW_SECONDS)
             );
         }
         vm.prank(gateway);
-        market.submitReading(r);
-        bool inside = at >= _endOf(I) && at < _endOf(I) + WINDOW_SECONDS;
-        vm.assertEq(market.positionOf(I, 1).recorded, inside, "recorded iff inside the window");
+        market.submitReadings(I, rs);
+        vm.assertEq(market.bookOf(I).count, inside ? 1 : 0, "recorded iff inside the window");
     }
 
-    function test_fuzz_submitReading_forgedKeyIsRefused(uint256 pk, uint64 exportWh, uint64 importWh) public {
+    function test_fuzz_submitReadings_forgedKeyIsRefused(uint256 pk, uint64 exportWh, uint64 importWh) public {
         pk = bound(pk, 1, 1e70);
         vm.assume(pk != meterKeys[0]);
         _warpToWindow(I);
-        IEnergyMarket.SignedReading memory r = _sign(pk, meterSigners[0], I, exportWh, importWh);
+        IEnergyMarket.SignedReading[] memory rs = _one(_sign(pk, meterSigners[0], I, exportWh, importWh));
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidReadingSignature.selector, meterSigners[0], I));
         vm.prank(gateway);
-        market.submitReading(r);
+        market.submitReadings(I, rs);
+    }
+
+    function test_fuzz_submitReadings_recordsAnyValues(uint64 exportWh, uint64 importWh) public {
+        _warpToWindow(I);
+        vm.assertEq(_submit(0, I, exportWh, importWh), 1, "recorded");
+        Recorded[] memory rec = _recordedReadings(I);
+        vm.assertEq(rec[0].exportWh, exportWh, "export");
+        vm.assertEq(rec[0].importWh, importWh, "import");
     }
 
     function test_fuzz_depositAndWithdraw_keepLedgerBacked(uint256 a, uint256 b, uint256 w) public {
@@ -271,6 +316,24 @@ contract EnergyMarketFuzzTest is MarketFixture {
         market.withdraw(w);
         vm.assertEq(market.balanceOf(households[0]), a - w, "escrow");
         vm.assertEq(credit.balanceOf(households[0]), w, "wallet");
+        vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
+    }
+
+    function test_fuzz_depositFor_repaysDebtFirst(uint256 importWh, uint256 amount) public {
+        importWh = bound(importWh, 1, 5000);
+        amount = bound(amount, 1, 3_000_000);
+        _warpToWindow(I);
+        _submit(2, I, 0, uint64(importWh));
+        _warpToClose(I);
+        _settleChecked(I);
+        uint256 debt = importWh * RETAIL / 1000;
+        vm.assertEq(market.gridDebtOf(households[2]), debt, "debt");
+        uint256 gridBefore = market.balanceOf(grid);
+        _fund(households[2], amount);
+        uint256 repaid = amount < debt ? amount : debt;
+        vm.assertEq(market.gridDebtOf(households[2]), debt - repaid, "debt left");
+        vm.assertEq(market.balanceOf(households[2]), amount - repaid, "escrow");
+        vm.assertEq(market.balanceOf(grid), gridBefore + repaid, "grid repaid");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
     }
 }

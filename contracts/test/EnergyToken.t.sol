@@ -6,6 +6,7 @@ import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {Test} from "./utils/Test.sol";
 import {EnergyToken} from "../src/EnergyToken.sol";
 import {IEnergyToken} from "../src/interfaces/IEnergyToken.sol";
+import {EnergyTokenId} from "../src/libraries/EnergyTokenId.sol";
 
 /// @dev Refuses every ERC-1155 transfer: minting to it must still work (no receiver hook).
 contract RefusingReceiver {
@@ -119,6 +120,29 @@ contract EnergyTokenTest is Test {
         vm.stopPrank();
         vm.assertEq(token.mintedWh(interval), uint256(a) + b, "minted");
         vm.assertEq(token.balanceOf(alice, id), a, "alice");
+    }
+
+    function test_fuzz_pooled_isTheIdWithMeterZero(uint64 interval, uint32 zone, uint8 source, uint32 meterId)
+        public
+        view
+    {
+        uint256 id = token.tokenIdOf(interval, zone, source, meterId);
+        uint256 pool = EnergyTokenId.pooled(id);
+        vm.assertEq(pool, token.tokenIdOf(interval, zone, source, 0), "meter id cleared");
+        vm.assertEq(EnergyTokenId.pooled(pool), pool, "idempotent");
+        vm.assertEq(EnergyTokenId.intervalOf(pool), interval, "same interval");
+        IEnergyToken.Origin memory o = token.originOf(pool);
+        vm.assertEq(o.zone, zone, "same zone");
+        vm.assertEq(o.source, source, "same source");
+        vm.assertEq(o.meterId, 0, "no meter");
+    }
+
+    function test_mint_countsPooledMintsInTheirInterval() public {
+        uint256 pool = EnergyTokenId.pooled(token.tokenIdOf(42, 3, 1, 7));
+        vm.prank(minter);
+        token.mint(alice, pool, 300);
+        vm.assertEq(token.mintedWh(42), 300, "interval 42");
+        vm.assertEq(token.balanceOf(alice, token.tokenIdOf(42, 3, 1, 0)), 300, "pool balance");
     }
 
     function test_supportsInterface_erc1155AndAccessControl() public view {

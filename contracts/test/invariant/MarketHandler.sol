@@ -5,9 +5,11 @@ import {MarketFixture} from "../utils/MarketFixture.sol";
 import {Vm} from "../utils/Vm.sol";
 import {IEnergyMarket} from "../../src/interfaces/IEnergyMarket.sol";
 
-/// @notice Drives one market through random readings, orders, deposits, withdrawals and time, and
-/// settles every closed interval with the reference clearing, checking each settlement as it goes
-/// (ghost counters the invariant test asserts on). It deploys the whole fixture itself.
+/// @notice Drives one market through random readings, orders, deposits, withdrawals, time and energy
+/// claims, and settles every closed interval with the reference clearing, checking each step as it goes.
+/// A failed assertion inside a handler call would only revert that call (the invariant run ignores
+/// reverts), so the handler counts what went wrong in ghost variables and the invariant test asserts on
+/// them. It deploys the whole fixture itself.
 contract MarketHandler is MarketFixture {
     uint256 internal constant N = 8;
     uint256 internal constant MAX_SETTLES_PER_CALL = 8;
@@ -16,10 +18,15 @@ contract MarketHandler is MarketFixture {
     uint256 public ghostSettled;
     /// @notice Settlements after which nextIntervalToSettle did not move by exactly one.
     uint256 public ghostStepViolations;
-    /// @notice Trades whose payment broke the buyer's bid or the seller's ask.
+    /// @notice Trades whose payment broke the buyer's bid or the seller's ask, or prices off the tariffs.
     uint256 public ghostLimitViolations;
-    /// @notice Settlements whose IntervalSettled, TradeSettled or mint totals disagree with the clearing.
+    /// @notice Settlements whose IntervalSettled totals or energy root disagree with the reference, or
+    /// whose leaves do not carry exactly the verified export.
     uint256 public ghostAccountingViolations;
+    /// @notice Balances after a settlement that differ from the reference ledger (fixture `_expected`).
+    uint256 public ghostLedgerViolations;
+    /// @notice Batches whose return value or resulting book differ from the reading rule.
+    uint256 public ghostBookViolations;
     /// @notice Reference clearings the market refused (it must accept every one).
     uint256 public ghostSettleFailures;
     bytes public ghostLastFailure;
@@ -27,10 +34,21 @@ contract MarketHandler is MarketFixture {
     uint256 public ghostTrades;
     /// @notice Re-settlements of a settled interval the market accepted.
     uint256 public ghostDoubleSettles;
+    /// @notice Valid claims the market refused, or that minted other than their leaf.
+    uint256 public ghostClaimFailures;
+    /// @notice Second claims of a leaf the market accepted.
+    uint256 public ghostDoubleClaims;
     /// @notice Verified export (sum of recorded readings) of each settled interval, read just before settling.
     mapping(uint64 interval => uint256 exportWh) public ghostExportOf;
+    /// @notice Energy in the leaves of each settled interval.
+    mapping(uint64 interval => uint256 energyWh) public ghostLeafEnergyOf;
+    /// @notice Energy claimed so far per interval.
+    mapping(uint64 interval => uint256 energyWh) public ghostClaimedOf;
     /// @notice Calls per action, to see the run did something.
     mapping(bytes32 action => uint256 count) public calls;
+
+    mapping(uint64 interval => IEnergyMarket.EnergyClaim[]) internal _claimsOf;
+    mapping(uint64 interval => mapping(uint256 index => bool)) internal _claimedIndex;
 
     constructor() {
         _deploy(N);
@@ -54,11 +72,15 @@ contract MarketHandler is MarketFixture {
         return (address(registry), address(credit), address(energyToken), address(market));
     }
 
+    function claimCount(uint64 interval) external view returns (uint256) {
+        return _claimsOf[interval].length;
+    }
+
     // ------------------------------------------------------------------ actions
 
-    /// @notice Submits a batch of readings for the interval whose window is open (warping to the next
-    /// window if none is), sometimes repeating part of it.
-    function submitReadings(uint256 seed, uint256 count) external {
+    /// @notice Submits readings of a random set of households, in meter-id order, for the interval whose
+    /// window is open (warping to the next window if none is); sometimes re-sends all or part of it.
+    function submitReadings(uint256 seed, uint256 mask) external {
         uint256 t = _now();
         uint64 cur = uint64(t / INTERVAL_SECONDS);
         if (t % INTERVAL_SECONDS >= WINDOW_SECONDS || cur == 0 || cur - 1 < market.nextIntervalToSettle()) {
@@ -67,18 +89,29 @@ contract MarketHandler is MarketFixture {
         }
         uint64 interval = cur - 1;
         if (interval < market.nextIntervalToSettle()) return;
-        count = bound(count, 1, N);
+        mask = mask % (1 << N);
+        if (mask == 0) mask = 1 << (seed % N);
+        uint256 count;
+        for (uint256 i; i < N; ++i) {
+            if (mask & (1 << i) != 0) ++count;
+        }
         IEnergyMarket.SignedReading[] memory rs = new IEnergyMarket.SignedReading[](count);
-        for (uint256 j; j < count; ++j) {
-            uint256 r = uint256(keccak256(abi.encode(seed, j)));
-            uint256 i = r % N;
+        uint256 j;
+        for (uint256 i; i < N; ++i) {
+            if (mask & (1 << i) == 0) continue;
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint64 exportWh = ((r >> 8) & 3) == 0 ? 0 : uint64((r >> 16) % 4001);
             uint64 importWh = ((r >> 10) & 3) == 0 ? 0 : uint64((r >> 48) % 4001);
-            rs[j] = _reading(i, interval, exportWh, importWh);
+            rs[j++] = _reading(i, interval, exportWh, importWh);
         }
-        _submitBatch(rs);
-        if (seed % 4 == 0) _submitBatch(rs); // a gateway retrying changes nothing
+        _submitChecked(interval, rs);
+        if (seed % 4 == 0) _submitChecked(interval, rs); // a gateway retrying changes nothing
         calls["submitReadings"]++;
+    }
+
+    function _submitChecked(uint64 interval, IEnergyMarket.SignedReading[] memory rs) internal {
+        (uint256 recorded, uint256 expected) = _submitBatchUnchecked(interval, rs);
+        if (recorded != expected || !_bookMatches(interval)) ghostBookViolations++;
     }
 
     /// @notice Sets a random standing order, funding the escrow a buy side needs.
@@ -127,7 +160,7 @@ contract MarketHandler is MarketFixture {
         for (uint256 k; k < MAX_SETTLES_PER_CALL; ++k) {
             uint64 interval = market.nextIntervalToSettle();
             if (_now() < _endOf(interval) + WINDOW_SECONDS) break;
-            if (!_settleChecked(interval)) break;
+            if (!_settleGhost(interval)) break;
         }
         calls["settle"]++;
     }
@@ -136,29 +169,97 @@ contract MarketHandler is MarketFixture {
     function settleAgain() external {
         uint64 next = market.nextIntervalToSettle();
         if (next == firstInterval) return;
-        IEnergyMarket.Clearing memory c = _referenceClearing(next - 1);
-        try market.settleInterval(next - 1, c) {
+        Clearing memory c = _referenceClearing(next - 1);
+        try market.settleInterval(next - 1, c.prices, c.entries) {
             ghostDoubleSettles++;
         } catch {}
         calls["settleAgain"]++;
     }
 
+    /// @notice Claims one unclaimed leaf of a settled interval (anyone may).
+    function claim(uint256 seed) external {
+        uint64 next = market.nextIntervalToSettle();
+        if (next == firstInterval) return;
+        uint64 interval = firstInterval + uint64(seed % (next - firstInterval));
+        uint256 n = _claimsOf[interval].length;
+        if (n == 0) return;
+        uint256 k = (seed >> 64) % n;
+        if (_claimedIndex[interval][k]) return;
+        _claimOne(interval, k);
+        calls["claim"]++;
+    }
+
+    /// @notice Tries to claim an already claimed leaf again; the market must refuse.
+    function claimAgain(uint256 seed) external {
+        uint64 next = market.nextIntervalToSettle();
+        if (next == firstInterval) return;
+        uint64 interval = firstInterval + uint64(seed % (next - firstInterval));
+        uint256 n = _claimsOf[interval].length;
+        if (n == 0) return;
+        uint256 k = (seed >> 64) % n;
+        if (!_claimedIndex[interval][k]) return;
+        IEnergyMarket.EnergyClaim[] memory claims = _claimsOf[interval];
+        bytes32[] memory leaves = _leaves(interval, claims);
+        try market.claimEnergy(interval, claims[k], _merkleProof(leaves, k)) {
+            ghostDoubleClaims++;
+        } catch {}
+        calls["claimAgain"]++;
+    }
+
+    /// @notice Claims every leaf of every settled interval not claimed yet (after a run).
+    function claimEverything() external {
+        uint64 next = market.nextIntervalToSettle();
+        for (uint64 interval = firstInterval; interval < next; ++interval) {
+            uint256 n = _claimsOf[interval].length;
+            for (uint256 k; k < n; ++k) {
+                if (!_claimedIndex[interval][k]) _claimOne(interval, k);
+            }
+        }
+    }
+
+    function _claimOne(uint64 interval, uint256 k) internal {
+        IEnergyMarket.EnergyClaim[] memory claims = _claimsOf[interval];
+        bytes32[] memory leaves = _leaves(interval, claims);
+        IEnergyMarket.EnergyClaim memory c = claims[k];
+        uint256 before = energyToken.balanceOf(c.recipient, c.tokenId);
+        vm.prank(stranger);
+        try market.claimEnergy(interval, c, _merkleProof(leaves, k)) {
+            if (energyToken.balanceOf(c.recipient, c.tokenId) != before + c.energyWh) ghostClaimFailures++;
+            _claimedIndex[interval][k] = true;
+            ghostClaimedOf[interval] += c.energyWh;
+        } catch {
+            ghostClaimFailures++;
+        }
+    }
+
     // ------------------------------------------------------------------ checked settlement
 
-    function _settleChecked(uint64 interval) internal returns (bool) {
-        uint32[] memory ids = _metersIn(interval);
-        BookEntry[] memory b = _book(interval, ids);
-        IEnergyMarket.Clearing memory c = _clear(b);
+    /// @dev What a settlement is checked against, computed before it runs.
+    struct Reference {
+        BookEntry[] book;
+        Clearing clearing;
+        Expected expected;
+        bytes32 root;
         uint256 exportWh;
-        uint256 soldWh;
-        for (uint256 i; i < b.length; ++i) {
-            exportWh += b[i].exportWh;
-            soldWh += c.fills[i].soldWh;
-        }
+        int256 gridBefore;
+    }
+
+    function _reference(uint64 interval) internal view returns (Reference memory r) {
+        r.book = _book(interval);
+        r.clearing = _clear(r.book);
+        r.expected = _expected(r.book, r.clearing);
+        r.root = _energyRoot(interval, r.clearing);
+        r.exportWh = _exportSum(interval);
+        r.gridBefore = _balance(grid);
+    }
+
+    function _settleGhost(uint64 interval) internal returns (bool) {
+        Reference memory r = _reference(interval);
+        Clearing memory c = r.clearing;
         uint64 before = market.nextIntervalToSettle();
 
         vm.recordLogs();
-        try market.settleInterval(interval, c) {}
+        try market.settleInterval(interval, c.prices, c.entries) {}
         catch (bytes memory err) {
             vm.getRecordedLogs();
             ghostSettleFailures++;
@@ -168,17 +269,28 @@ contract MarketHandler is MarketFixture {
         Vm.Log[] memory logs = vm.getRecordedLogs();
 
         ghostSettled++;
-        ghostExportOf[interval] = exportWh;
+        ghostExportOf[interval] = r.exportWh;
         if (market.nextIntervalToSettle() != before + 1) ghostStepViolations++;
 
-        (uint256 violations, uint256 tradedWh, uint256 trades) = _tradeLimitViolations(logs, b);
-        ghostLimitViolations += violations;
-        ghostTrades += trades;
-        if (c.priceMicroPerKwh < FEED_IN || c.priceMicroPerKwh > RETAIL) ghostLimitViolations++;
-        if (tradedWh != soldWh) ghostAccountingViolations++;
-        if (energyToken.mintedWh(interval) != exportWh) ghostAccountingViolations++;
-        if (!_intervalSettledMatches(logs, interval, c.priceMicroPerKwh, soldWh, exportWh - soldWh, trades)) {
+        ghostLimitViolations += _tradeLimitViolations(r.book, c);
+        ghostTrades += r.expected.trades;
+        if (c.prices.priceMicroPerKwh < FEED_IN || c.prices.priceMicroPerKwh > RETAIL) ghostLimitViolations++;
+        if (!_intervalSettledMatches(logs, interval, c.prices.priceMicroPerKwh, r.expected, r.root)) {
             ghostAccountingViolations++;
+        }
+        if (market.energyRootOf(interval) != r.root) ghostAccountingViolations++;
+
+        for (uint256 i; i < r.book.length; ++i) {
+            if (_balance(r.book[i].owner) != r.expected.balances[i]) ghostLedgerViolations++;
+        }
+        if (_balance(grid) != r.gridBefore + r.expected.gridDelta) ghostLedgerViolations++;
+
+        IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(interval, c);
+        uint256 leafEnergy = _claimsSum(claims);
+        ghostLeafEnergyOf[interval] = leafEnergy;
+        if (leafEnergy != r.exportWh) ghostAccountingViolations++;
+        for (uint256 k; k < claims.length; ++k) {
+            _claimsOf[interval].push(claims[k]);
         }
         return true;
     }
@@ -187,17 +299,17 @@ contract MarketHandler is MarketFixture {
         Vm.Log[] memory logs,
         uint64 interval,
         uint64 price,
-        uint256 tradedWh,
-        uint256 toGridWh,
-        uint256 trades
+        Expected memory x,
+        bytes32 root
     ) internal view returns (bool) {
         for (uint256 k; k < logs.length; ++k) {
             Vm.Log memory l = logs[k];
             if (l.emitter != address(market) || l.topics[0] != IEnergyMarket.IntervalSettled.selector) continue;
             if (uint256(l.topics[1]) != interval) return false;
-            (uint64 p, uint256 traded, uint256 toGrid,, uint256 n) =
-                abi.decode(l.data, (uint64, uint256, uint256, uint256, uint256));
-            return p == price && traded == tradedWh && toGrid == toGridWh && n == trades;
+            (uint64 p, uint256 traded, uint256 toGrid, uint256 fromGrid, uint256 n, bytes32 r) =
+                abi.decode(l.data, (uint64, uint256, uint256, uint256, uint256, bytes32));
+            return p == price && traded == x.tradedWh && toGrid == x.toGridWh && fromGrid == x.fromGridWh
+                && n == x.trades && r == root;
         }
         return false;
     }

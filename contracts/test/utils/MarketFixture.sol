@@ -2,20 +2,30 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "./Test.sol";
-import {Vm} from "./Vm.sol";
 import {CommunityRegistry} from "../../src/CommunityRegistry.sol";
 import {CommunityCredit} from "../../src/CommunityCredit.sol";
 import {EnergyToken} from "../../src/EnergyToken.sol";
 import {EnergyMarket} from "../../src/EnergyMarket.sol";
 import {IEnergyMarket} from "../../src/interfaces/IEnergyMarket.sol";
-import {IEnergyToken} from "../../src/interfaces/IEnergyToken.sol";
 import {ICommunityRegistry} from "../../src/interfaces/ICommunityRegistry.sol";
+import {MeterEntry} from "../../src/libraries/MeterEntry.sol";
 
 /// @notice Shared deployment for the market tests: registry, credit, energy token and market
-/// (15-minute intervals, 5-minute reading window, first interval = the current one), a grid account,
+/// (15-minute intervals, 5-minute reading window, first interval = the next one), a grid account,
 /// a meter gateway and `n` households, household i owning meter id i + 1 with key METER_PK + i.
-/// Also holds a reference clearing written independently of {ClearingVerifier}: binary searches for
-/// the price bounds and an explicit pro-rata allocation.
+///
+/// The market keeps no readings, only a running hash per interval, so the fixture keeps its own copy of
+/// every reading the market recorded (`_submitBatch` applies the market's rule: a meter id not above the
+/// interval's last one is skipped) and checks after every batch that the market's book (count, last
+/// meter id, head) is exactly the hash chain of that copy, computed here without {MeterEntry.chain}.
+///
+/// From that copy it derives, independently of the contracts:
+/// - a reference clearing (binary searches for the price bounds, explicit pro-rata allocation) as the
+///   `Prices` and `Entry[]` that `settleInterval` takes;
+/// - the settlement's expected ledger: trade pairs from overlapping cumulative fills, payments, sales
+///   to and purchases from the grid, grid debt;
+/// - the energy leaves, their Merkle root and proofs (sorted pairs, odd node carried up), so tests can
+///   claim every leaf.
 /// The fixture contract itself (address(this)) is the registry admin/operator and the credit issuer.
 abstract contract MarketFixture is Test {
     uint32 internal constant INTERVAL_SECONDS = 900;
@@ -48,17 +58,62 @@ abstract contract MarketFixture is Test {
     bytes32 internal MINTER_ROLE;
     bytes32 internal ISSUER_ROLE;
 
-    /// @dev One meter's effective order as the market builds it in settlement.
+    /// @dev A reading the market recorded, with the meter as the registry described it at the time.
+    struct Recorded {
+        address owner;
+        uint32 meterId;
+        uint16 zone;
+        uint8 source;
+        uint64 exportWh;
+        uint64 importWh;
+    }
+
+    /// @dev A household's reading for `_submitReadings` (which sorts by meter id).
+    struct HouseholdReading {
+        uint256 household;
+        uint64 exportWh;
+        uint64 importWh;
+    }
+
+    /// @dev One meter's effective order as the market builds it in settlement, and its signed balance.
     struct BookEntry {
         uint32 meterId;
         address owner;
+        uint16 zone;
+        uint8 source;
         uint64 exportWh;
         uint64 importWh;
         uint64 offerWh;
         uint64 ask;
         uint64 demandWh;
         uint64 bid;
+        int256 balance;
     }
+
+    /// @dev A clearing as `settleInterval` takes it.
+    struct Clearing {
+        IEnergyMarket.Prices prices;
+        IEnergyMarket.Entry[] entries;
+    }
+
+    /// @dev One trade: indexes of the seller's and the buyer's entries, and the energy.
+    struct Trade {
+        uint256 seller;
+        uint256 buyer;
+        uint64 energyWh;
+    }
+
+    /// @dev What a settlement must do to the ledger, and the totals of its IntervalSettled event.
+    struct Expected {
+        int256[] balances; // per entry, signed (negative: grid debt)
+        int256 gridDelta;
+        uint256 tradedWh;
+        uint256 toGridWh;
+        uint256 fromGridWh;
+        uint256 trades;
+    }
+
+    mapping(uint64 interval => Recorded[]) private _recordedIn;
 
     // ------------------------------------------------------------------ deployment
 
@@ -110,7 +165,7 @@ abstract contract MarketFixture is Test {
         address h = vm.addr(HOUSEHOLD_PK + i);
         uint256 key = METER_PK + i;
         address signer = vm.addr(key);
-        registry.registerParticipant(h, uint32(1 + i % 3));
+        registry.registerParticipant(h, uint16(1 + i % 3));
         uint32 id = registry.registerMeter(signer, h, uint8(1 + i % 4));
         require(id == i + 1, "fixture: meter ids out of step");
         households.push(h);
@@ -131,9 +186,7 @@ abstract contract MarketFixture is Test {
     {
         bytes32 digest = market.readingDigest(meter, interval, exportWh, importWh);
         (bytes32 sigR, bytes32 vs) = vm.signCompact(pk, digest);
-        r = IEnergyMarket.SignedReading({
-            meter: meter, interval: interval, exportWh: exportWh, importWh: importWh, r: sigR, vs: vs
-        });
+        r = IEnergyMarket.SignedReading({meter: meter, exportWh: exportWh, importWh: importWh, r: sigR, vs: vs});
     }
 
     /// @dev The reading of household i's meter, signed by its key.
@@ -145,16 +198,115 @@ abstract contract MarketFixture is Test {
         return _sign(meterKeys[i], meterSigners[i], interval, exportWh, importWh);
     }
 
-    /// @dev Submits household i's reading through the gateway (strict: a duplicate reverts).
-    function _submit(uint256 i, uint64 interval, uint64 exportWh, uint64 importWh) internal {
-        IEnergyMarket.SignedReading memory r = _reading(i, interval, exportWh, importWh);
-        vm.prank(gateway);
-        market.submitReading(r);
+    function _one(IEnergyMarket.SignedReading memory r) internal pure returns (IEnergyMarket.SignedReading[] memory rs) {
+        rs = new IEnergyMarket.SignedReading[](1);
+        rs[0] = r;
     }
 
-    function _submitBatch(IEnergyMarket.SignedReading[] memory rs) internal returns (uint256 recorded) {
+    /// @dev Submits `rs` for `interval` through the gateway, records what the market must have recorded
+    /// and checks the market's return value and book against it.
+    function _submitBatch(uint64 interval, IEnergyMarket.SignedReading[] memory rs) internal returns (uint256 recorded) {
+        uint256 expected;
+        (recorded, expected) = _submitBatchUnchecked(interval, rs);
+        vm.assertEq(recorded, expected, "fixture: the market recorded other readings than its rule says");
+        vm.assertTrue(_bookMatches(interval), "fixture: the market's book differs from the readings it recorded");
+    }
+
+    /// @dev {_submitBatch} without assertions (for the invariant handler, where a failed assertion would
+    /// only revert the call): returns what the market says it recorded and what the rule says it should
+    /// have (readings whose meter id is above the interval's last so far, in batch order).
+    function _submitBatchUnchecked(uint64 interval, IEnergyMarket.SignedReading[] memory rs)
+        internal
+        returns (uint256 recorded, uint256 expected)
+    {
         vm.prank(gateway);
-        recorded = market.submitReadings(rs);
+        recorded = market.submitReadings(interval, rs);
+        expected = _record(interval, rs);
+    }
+
+    /// @dev Adds to the fixture's copy of `interval`'s book what the market must have recorded from `rs`
+    /// (call it after the market accepted the batch); returns how many readings were new.
+    function _record(uint64 interval, IEnergyMarket.SignedReading[] memory rs) internal returns (uint256 expected) {
+        Recorded[] storage list = _recordedIn[interval];
+        uint32 last = list.length == 0 ? 0 : list[list.length - 1].meterId;
+        for (uint256 k; k < rs.length; ++k) {
+            ICommunityRegistry.Meter memory m = registry.meterOf(rs[k].meter);
+            if (m.meterId <= last) continue;
+            list.push(Recorded(m.owner, m.meterId, m.zone, m.source, rs[k].exportWh, rs[k].importWh));
+            last = m.meterId;
+            ++expected;
+        }
+    }
+
+    /// @dev Submits household i's reading through the gateway, as a batch of one.
+    function _submit(uint256 i, uint64 interval, uint64 exportWh, uint64 importWh) internal returns (uint256) {
+        return _submitBatch(interval, _one(_reading(i, interval, exportWh, importWh)));
+    }
+
+    /// @dev The readings signed by each household's current meter, sorted by meter id.
+    function _signedSorted(uint64 interval, HouseholdReading[] memory readings)
+        internal
+        view
+        returns (IEnergyMarket.SignedReading[] memory rs)
+    {
+        uint256 n = readings.length;
+        uint32[] memory ids = new uint32[](n);
+        HouseholdReading[] memory sorted = new HouseholdReading[](n);
+        for (uint256 k; k < n; ++k) {
+            uint32 id = registry.meterIdOf(meterSigners[readings[k].household]);
+            uint256 j = k;
+            while (j > 0 && ids[j - 1] > id) {
+                ids[j] = ids[j - 1];
+                sorted[j] = sorted[j - 1];
+                --j;
+            }
+            ids[j] = id;
+            sorted[j] = readings[k];
+        }
+        rs = new IEnergyMarket.SignedReading[](n);
+        for (uint256 k; k < n; ++k) {
+            rs[k] = _reading(sorted[k].household, interval, sorted[k].exportWh, sorted[k].importWh);
+        }
+    }
+
+    /// @dev Submits the readings of a set of households in one batch, in meter-id order.
+    function _submitReadings(uint64 interval, HouseholdReading[] memory readings) internal returns (uint256) {
+        return _submitBatch(interval, _signedSorted(interval, readings));
+    }
+
+    /// @dev The readings the market recorded for `interval`, in meter-id order.
+    function _recordedReadings(uint64 interval) internal view returns (Recorded[] memory) {
+        return _recordedIn[interval];
+    }
+
+    function _exportSum(uint64 interval) internal view returns (uint256 sum) {
+        Recorded[] storage list = _recordedIn[interval];
+        for (uint256 k; k < list.length; ++k) {
+            sum += list[k].exportWh;
+        }
+    }
+
+    /// @dev The documented meter word, packed here without {MeterEntry}.
+    function _meterWord(Recorded memory r) internal pure returns (uint256) {
+        return (uint256(uint160(r.owner)) << 96) | (uint256(r.meterId) << 64) | (uint256(r.zone) << 48)
+            | (uint256(r.source) << 40);
+    }
+
+    /// @dev The book head the recorded readings commit to: head' = keccak256(abi.encode(head, meter, reading)).
+    function _headOf(uint64 interval) internal view returns (bytes32 head) {
+        Recorded[] storage list = _recordedIn[interval];
+        for (uint256 k; k < list.length; ++k) {
+            Recorded memory r = list[k];
+            uint256 reading = (uint256(r.exportWh) << 192) | (uint256(r.importWh) << 128);
+            head = keccak256(abi.encode(head, _meterWord(r), reading));
+        }
+    }
+
+    function _bookMatches(uint64 interval) internal view returns (bool) {
+        IEnergyMarket.IntervalBook memory book = market.bookOf(interval);
+        Recorded[] storage list = _recordedIn[interval];
+        uint32 last = list.length == 0 ? 0 : list[list.length - 1].meterId;
+        return book.count == list.length && book.lastMeterId == last && book.head == _headOf(interval);
     }
 
     // ------------------------------------------------------------------ money and orders
@@ -181,7 +333,14 @@ abstract contract MarketFixture is Test {
         );
     }
 
-    /// @dev Sum of every ledger balance the fixture knows (households and grid).
+    /// @dev The signed escrow balance of `account` (negative: grid debt).
+    function _balance(address account) internal view returns (int256) {
+        address[] memory one = new address[](1);
+        one[0] = account;
+        return market.accountsOf(one)[0].balanceMicro;
+    }
+
+    /// @dev Sum of every ledger balance the fixture knows (households and grid); debts count as zero.
     function _ledgerSum() internal view returns (uint256 sum) {
         for (uint256 i; i < households.length; ++i) {
             sum += market.balanceOf(households[i]);
@@ -215,39 +374,33 @@ abstract contract MarketFixture is Test {
 
     // ------------------------------------------------------------------ reference clearing
 
-    /// @dev Meter ids with a reading in `interval`, increasing.
-    function _metersIn(uint64 interval) internal view returns (uint32[] memory ids) {
-        uint32 count = registry.meterCount();
-        uint32[] memory all = new uint32[](count);
-        uint256 k;
-        for (uint32 m = 1; m <= count; ++m) {
-            if (market.positionOf(interval, m).recorded) all[k++] = m;
-        }
-        ids = new uint32[](k);
-        for (uint256 j; j < k; ++j) {
-            ids[j] = all[j];
-        }
-    }
-
     /// @dev The effective orders: offer = min(export, maxSell) at max(ask, feed-in); demand =
-    /// min(import, maxBuy, balance * 1000 / bid) at min(bid, retail), none without a buy cap.
-    function _book(uint64 interval, uint32[] memory ids) internal view returns (BookEntry[] memory b) {
-        IEnergyMarket.MeterSnapshot[] memory snap = market.snapshot(interval, ids);
+    /// min(import, maxBuy, positive balance * 1000 / bid) at min(bid, retail), none without a buy cap.
+    function _book(uint64 interval) internal view returns (BookEntry[] memory b) {
+        Recorded[] memory rec = _recordedIn[interval];
+        address[] memory owners = new address[](rec.length);
+        for (uint256 i; i < rec.length; ++i) {
+            owners[i] = rec[i].owner;
+        }
+        IEnergyMarket.Account[] memory accounts = market.accountsOf(owners);
         (uint64 feedIn, uint64 retail) = market.tariffs();
-        b = new BookEntry[](snap.length);
-        for (uint256 i; i < snap.length; ++i) {
-            IEnergyMarket.MeterSnapshot memory s = snap[i];
+        b = new BookEntry[](rec.length);
+        for (uint256 i; i < rec.length; ++i) {
+            IEnergyMarket.Account memory a = accounts[i];
             BookEntry memory e = b[i];
-            e.meterId = s.meterId;
-            e.owner = s.owner;
-            e.exportWh = s.position.exportWh;
-            e.importWh = s.position.importWh;
-            e.offerWh = s.position.exportWh < s.order.maxSellWh ? s.position.exportWh : s.order.maxSellWh;
-            e.ask = s.order.askMicroPerKwh < feedIn ? feedIn : s.order.askMicroPerKwh;
-            if (s.order.maxBuyWh != 0) {
-                e.bid = s.order.bidMicroPerKwh > retail ? retail : s.order.bidMicroPerKwh;
-                uint256 q = s.position.importWh < s.order.maxBuyWh ? s.position.importWh : s.order.maxBuyWh;
-                uint256 affordable = s.balance * 1000 / e.bid;
+            e.meterId = rec[i].meterId;
+            e.owner = rec[i].owner;
+            e.zone = rec[i].zone;
+            e.source = rec[i].source;
+            e.exportWh = rec[i].exportWh;
+            e.importWh = rec[i].importWh;
+            e.balance = a.balanceMicro;
+            e.offerWh = rec[i].exportWh < a.maxSellWh ? rec[i].exportWh : a.maxSellWh;
+            e.ask = a.askMicroPerKwh < feedIn ? feedIn : a.askMicroPerKwh;
+            if (a.maxBuyWh != 0) {
+                e.bid = a.bidMicroPerKwh > retail ? retail : a.bidMicroPerKwh;
+                uint256 q = rec[i].importWh < a.maxBuyWh ? rec[i].importWh : a.maxBuyWh;
+                uint256 affordable = (e.balance > 0 ? uint256(e.balance) : 0) * 1000 / e.bid;
                 e.demandWh = uint64(q < affordable ? q : affordable);
             }
         }
@@ -267,20 +420,12 @@ abstract contract MarketFixture is Test {
         }
     }
 
-    /// @dev The unique clearing the market rule prescribes for the meters `ids` (increasing) in `interval`.
-    function _referenceClearing(uint64 interval, uint32[] memory ids)
-        internal
-        view
-        returns (IEnergyMarket.Clearing memory c)
-    {
-        return _clear(_book(interval, ids));
+    /// @dev The unique clearing the market rule prescribes for the readings recorded in `interval`.
+    function _referenceClearing(uint64 interval) internal view returns (Clearing memory) {
+        return _clear(_book(interval));
     }
 
-    function _referenceClearing(uint64 interval) internal view returns (IEnergyMarket.Clearing memory) {
-        return _referenceClearing(interval, _metersIn(interval));
-    }
-
-    function _clear(BookEntry[] memory b) internal view returns (IEnergyMarket.Clearing memory c) {
+    function _clear(BookEntry[] memory b) internal view returns (Clearing memory c) {
         (uint64 feedIn, uint64 retail) = market.tariffs();
         // low: the smallest price with D>(x) <= S(x) (D> - S only falls as x rises; true at retail).
         uint256 lo = feedIn;
@@ -291,7 +436,7 @@ abstract contract MarketFixture is Test {
             if (dAbove <= sAt) hi = mid;
             else lo = mid + 1;
         }
-        c.priceLowMicroPerKwh = uint64(lo);
+        c.prices.priceLowMicroPerKwh = uint64(lo);
         // high: the largest price with S<(x) <= D(x) (S< - D only rises with x; true at feed-in).
         lo = feedIn;
         hi = retail;
@@ -301,9 +446,9 @@ abstract contract MarketFixture is Test {
             if (sBelow <= dAt) lo = mid;
             else hi = mid - 1;
         }
-        c.priceHighMicroPerKwh = uint64(lo);
-        uint64 p = uint64((uint256(c.priceLowMicroPerKwh) + c.priceHighMicroPerKwh) / 2);
-        c.priceMicroPerKwh = p;
+        c.prices.priceHighMicroPerKwh = uint64(lo);
+        uint64 p = uint64((uint256(c.prices.priceLowMicroPerKwh) + c.prices.priceHighMicroPerKwh) / 2);
+        c.prices.priceMicroPerKwh = p;
 
         (uint256 sBelowP, uint256 sAtP, uint256 dAboveP, uint256 dAtP) = _curve(b, p);
         uint256 volume = sAtP < dAtP ? sAtP : dAtP;
@@ -311,21 +456,21 @@ abstract contract MarketFixture is Test {
         bool buyersRationed = !sellersRationed && dAtP > volume;
 
         uint256 n = b.length;
-        c.fills = new IEnergyMarket.Fill[](n);
+        uint64[] memory sold = new uint64[](n);
+        uint64[] memory bought = new uint64[](n);
         uint64[] memory qty = new uint64[](n);
         bool[] memory tied = new bool[](n);
 
         // sellers
         for (uint256 i; i < n; ++i) {
-            c.fills[i].meterId = b[i].meterId;
             qty[i] = b[i].offerWh;
             tied[i] = b[i].ask == p && sellersRationed;
-            if (b[i].ask < p || (b[i].ask == p && !sellersRationed)) c.fills[i].soldWh = b[i].offerWh;
+            if (b[i].ask < p || (b[i].ask == p && !sellersRationed)) sold[i] = b[i].offerWh;
         }
         if (sellersRationed) {
             uint64[] memory shares = _proRata(qty, tied, volume - sBelowP, sAtP - sBelowP);
             for (uint256 i; i < n; ++i) {
-                if (tied[i]) c.fills[i].soldWh = shares[i];
+                if (tied[i]) sold[i] = shares[i];
             }
         }
         // buyers
@@ -333,14 +478,22 @@ abstract contract MarketFixture is Test {
             qty[i] = b[i].demandWh;
             tied[i] = b[i].bid == p && buyersRationed;
             if (b[i].demandWh != 0 && (b[i].bid > p || (b[i].bid == p && !buyersRationed))) {
-                c.fills[i].boughtWh = b[i].demandWh;
+                bought[i] = b[i].demandWh;
             }
         }
         if (buyersRationed) {
             uint64[] memory shares = _proRata(qty, tied, volume - dAboveP, dAtP - dAboveP);
             for (uint256 i; i < n; ++i) {
-                if (tied[i]) c.fills[i].boughtWh = shares[i];
+                if (tied[i]) bought[i] = shares[i];
             }
+        }
+
+        c.entries = new IEnergyMarket.Entry[](n);
+        for (uint256 i; i < n; ++i) {
+            c.entries[i] = IEnergyMarket.Entry({
+                meter: MeterEntry.meterWord(b[i].owner, b[i].meterId, b[i].zone, b[i].source),
+                energy: MeterEntry.readingWord(b[i].exportWh, b[i].importWh) | (uint256(sold[i]) << 64) | bought[i]
+            });
         }
     }
 
@@ -368,9 +521,9 @@ abstract contract MarketFixture is Test {
     }
 
     /// @dev Settles `interval` with the reference clearing.
-    function _settle(uint64 interval) internal returns (IEnergyMarket.Clearing memory c) {
+    function _settle(uint64 interval) internal returns (Clearing memory c) {
         c = _referenceClearing(interval);
-        market.settleInterval(interval, c);
+        market.settleInterval(interval, c.prices, c.entries);
     }
 
     /// @dev Settles every interval from the market's next one up to and including `last` (time must allow).
@@ -380,63 +533,319 @@ abstract contract MarketFixture is Test {
         }
     }
 
-    /// @dev Checks every TradeSettled in `logs` against the effective limits in `b`: the buyer pays at
-    /// most its bid, the seller gets at least its ask (both rounded down like the market's payments).
-    /// Returns the number of violations and the traded energy.
-    function _tradeLimitViolations(Vm.Log[] memory logs, BookEntry[] memory b)
-        internal
-        view
-        returns (uint256 violations, uint256 tradedWh, uint256 trades)
-    {
-        for (uint256 k; k < logs.length; ++k) {
-            Vm.Log memory l = logs[k];
-            if (l.emitter != address(market) || l.topics.length == 0) continue;
-            if (l.topics[0] != IEnergyMarket.TradeSettled.selector) continue;
-            (uint32 sellerId, uint32 buyerId, uint64 energyWh, uint256 payment) =
-                abi.decode(l.data, (uint32, uint32, uint64, uint256));
-            BookEntry memory seller = _entryOf(b, sellerId);
-            BookEntry memory buyer = _entryOf(b, buyerId);
-            if (payment > _cost(energyWh, buyer.bid)) ++violations;
-            if (payment < _cost(energyWh, seller.ask)) ++violations;
-            if (address(uint160(uint256(l.topics[2]))) != seller.owner) ++violations;
-            if (address(uint160(uint256(l.topics[3]))) != buyer.owner) ++violations;
-            tradedWh += energyWh;
-            ++trades;
+    // ------------------------------------------------------------------ entries
+
+    function _exportAt(Clearing memory c, uint256 i) internal pure returns (uint64) {
+        return uint64(c.entries[i].energy >> 192);
+    }
+
+    function _importAt(Clearing memory c, uint256 i) internal pure returns (uint64) {
+        return uint64(c.entries[i].energy >> 128);
+    }
+
+    function _soldAt(Clearing memory c, uint256 i) internal pure returns (uint64) {
+        return uint64(c.entries[i].energy >> 64);
+    }
+
+    function _boughtAt(Clearing memory c, uint256 i) internal pure returns (uint64) {
+        return uint64(c.entries[i].energy);
+    }
+
+    function _meterIdAt(Clearing memory c, uint256 i) internal pure returns (uint32) {
+        return uint32(c.entries[i].meter >> 64);
+    }
+
+    function _ownerAt(Clearing memory c, uint256 i) internal pure returns (address) {
+        return address(uint160(c.entries[i].meter >> 96));
+    }
+
+    function _zoneAt(Clearing memory c, uint256 i) internal pure returns (uint16) {
+        return uint16(c.entries[i].meter >> 48);
+    }
+
+    function _sourceAt(Clearing memory c, uint256 i) internal pure returns (uint8) {
+        return uint8(c.entries[i].meter >> 40);
+    }
+
+    function _setSold(Clearing memory c, uint256 i, uint64 soldWh) internal pure {
+        c.entries[i].energy = (c.entries[i].energy & ~(uint256(type(uint64).max) << 64)) | (uint256(soldWh) << 64);
+    }
+
+    function _setBought(Clearing memory c, uint256 i, uint64 boughtWh) internal pure {
+        c.entries[i].energy = (c.entries[i].energy & ~uint256(type(uint64).max)) | boughtWh;
+    }
+
+    function _setExport(Clearing memory c, uint256 i, uint64 exportWh) internal pure {
+        c.entries[i].energy = (c.entries[i].energy & ~(uint256(type(uint64).max) << 192)) | (uint256(exportWh) << 192);
+    }
+
+    function _setImport(Clearing memory c, uint256 i, uint64 importWh) internal pure {
+        c.entries[i].energy = (c.entries[i].energy & ~(uint256(type(uint64).max) << 128)) | (uint256(importWh) << 128);
+    }
+
+    /// @dev A deep copy, so a perturbed clearing leaves the original alone.
+    function _copy(Clearing memory c) internal pure returns (Clearing memory d) {
+        d.prices = IEnergyMarket.Prices({
+            priceLowMicroPerKwh: c.prices.priceLowMicroPerKwh,
+            priceHighMicroPerKwh: c.prices.priceHighMicroPerKwh,
+            priceMicroPerKwh: c.prices.priceMicroPerKwh
+        });
+        d.entries = new IEnergyMarket.Entry[](c.entries.length);
+        for (uint256 i; i < c.entries.length; ++i) {
+            d.entries[i] = IEnergyMarket.Entry({meter: c.entries[i].meter, energy: c.entries[i].energy});
         }
     }
 
-    function _entryOf(BookEntry[] memory b, uint32 meterId) internal pure returns (BookEntry memory) {
-        for (uint256 i; i < b.length; ++i) {
-            if (b[i].meterId == meterId) return b[i];
+    // ------------------------------------------------------------------ expected settlement
+
+    /// @dev The trades: seller k's fill covers [S_k, S_k + sold_k) of the traded energy and buyer k's
+    /// [B_k, B_k + bought_k), both cumulated in entry order; each non-empty overlap is one trade, in
+    /// order of where it starts (sellers outer, buyers inner gives exactly that order).
+    function _trades(Clearing memory c) internal pure returns (Trade[] memory t) {
+        uint256 n = c.entries.length;
+        uint256 count;
+        for (uint256 pass; pass < 2; ++pass) {
+            uint256 k;
+            uint256 sellerStart;
+            for (uint256 s; s < n; ++s) {
+                uint256 sellerEnd = sellerStart + _soldAt(c, s);
+                uint256 buyerStart;
+                for (uint256 b; b < n && buyerStart < sellerEnd; ++b) {
+                    uint256 buyerEnd = buyerStart + _boughtAt(c, b);
+                    uint256 from = sellerStart > buyerStart ? sellerStart : buyerStart;
+                    uint256 to = sellerEnd < buyerEnd ? sellerEnd : buyerEnd;
+                    if (to > from) {
+                        if (pass == 1) t[k] = Trade(s, b, uint64(to - from));
+                        ++k;
+                    }
+                    buyerStart = buyerEnd;
+                }
+                sellerStart = sellerEnd;
+            }
+            if (pass == 0) {
+                count = k;
+                t = new Trade[](count);
+            }
         }
-        revert("fixture: meter not in book");
-    }
-
-    function _tokenId(uint64 interval, uint256 household) internal view returns (uint256) {
-        ICommunityRegistry.Meter memory m = registry.meter(_meterId(household));
-        return energyToken.tokenIdOf(interval, m.zone, m.source, _meterId(household));
-    }
-
-    /// @dev The pooled id under which the grid receives `household`'s unsold energy. Fixture households
-    /// 0..11 all have distinct (zone, source) pairs, so each pool holds one household's surplus.
-    function _gridPoolId(uint64 interval, uint256 household) internal view returns (uint256) {
-        return _tokenId(interval, household) & ~uint256(type(uint32).max);
     }
 
     function _cost(uint256 energyWh, uint256 price) internal pure returns (uint256) {
         return energyWh * price / 1000;
     }
 
-    /// @dev A deep copy, so a perturbed clearing leaves the original alone.
-    function _copy(IEnergyMarket.Clearing memory c) internal pure returns (IEnergyMarket.Clearing memory d) {
-        d.priceLowMicroPerKwh = c.priceLowMicroPerKwh;
-        d.priceHighMicroPerKwh = c.priceHighMicroPerKwh;
-        d.priceMicroPerKwh = c.priceMicroPerKwh;
-        d.fills = new IEnergyMarket.Fill[](c.fills.length);
-        for (uint256 i; i < c.fills.length; ++i) {
-            d.fills[i] = IEnergyMarket.Fill({
-                meterId: c.fills[i].meterId, soldWh: c.fills[i].soldWh, boughtWh: c.fills[i].boughtWh
+    function _positive(int256 x) internal pure returns (uint256) {
+        return x > 0 ? uint256(x) : 0;
+    }
+
+    /// @dev The ledger after settling `c` over book `b` (at the tariffs in force now). Trades pay the
+    /// clearing price, unsold export gets feed-in, unmet import costs retail; what escrow cannot pay is
+    /// grid debt. The grid receives every payment out of a household's ledger other than to a trade
+    /// partner, including what the household's earnings repaid of an earlier debt (as a deposit would).
+    function _expected(BookEntry[] memory b, Clearing memory c) internal view returns (Expected memory x) {
+        (uint64 feedIn, uint64 retail) = market.tariffs();
+        uint64 p = c.prices.priceMicroPerKwh;
+        uint256 n = b.length;
+        uint256[] memory credits = new uint256[](n);
+        uint256[] memory debits = new uint256[](n);
+        Trade[] memory t = _trades(c);
+        for (uint256 k; k < t.length; ++k) {
+            uint256 payment = _cost(t[k].energyWh, p);
+            credits[t[k].seller] += payment;
+            debits[t[k].buyer] += payment;
+            x.tradedWh += t[k].energyWh;
+        }
+        x.trades = t.length;
+        x.balances = new int256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 unsold = _exportAt(c, i) - _soldAt(c, i);
+            if (unsold != 0) {
+                uint256 payment = _cost(unsold, feedIn);
+                credits[i] += payment;
+                x.gridDelta -= int256(payment);
+                x.toGridWh += unsold;
+            }
+            int256 afterTrades = b[i].balance + int256(credits[i]) - int256(debits[i]);
+            int256 balance = afterTrades;
+            uint256 unmet = _importAt(c, i) - _boughtAt(c, i);
+            if (unmet != 0) {
+                balance -= int256(_cost(unmet, retail));
+                x.fromGridWh += unmet;
+            }
+            // What left the household's positive balance other than to trade partners went to the grid.
+            x.gridDelta += int256(_positive(b[i].balance) + credits[i] - debits[i]) - int256(_positive(balance));
+            x.balances[i] = balance;
+        }
+    }
+
+    /// @dev Settles `interval` with the reference clearing and checks the IntervalSettled event (totals,
+    /// energy root) and every ledger balance against {_expected}.
+    function _settleChecked(uint64 interval) internal returns (Clearing memory c) {
+        BookEntry[] memory b = _book(interval);
+        c = _clear(b);
+        Expected memory x = _expected(b, c);
+        int256 gridBefore = _balance(grid);
+        bytes32 root = _energyRoot(interval, c);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IEnergyMarket.IntervalSettled(
+            interval, c.prices.priceMicroPerKwh, x.tradedWh, x.toGridWh, x.fromGridWh, x.trades, root
+        );
+        market.settleInterval(interval, c.prices, c.entries);
+        vm.assertEq(market.energyRootOf(interval), root, "energy root");
+        for (uint256 i; i < b.length; ++i) {
+            vm.assertEq(_balance(b[i].owner), x.balances[i], "household balance after settlement");
+        }
+        vm.assertEq(_balance(grid), gridBefore + x.gridDelta, "grid balance after settlement");
+    }
+
+    /// @dev Trades whose payment breaks the buyer's bid or the seller's ask (both rounded down like the
+    /// market's payments), or that pair a seller above or a buyer below the price.
+    function _tradeLimitViolations(BookEntry[] memory b, Clearing memory c) internal pure returns (uint256 violations) {
+        Trade[] memory t = _trades(c);
+        uint64 p = c.prices.priceMicroPerKwh;
+        for (uint256 k; k < t.length; ++k) {
+            uint256 payment = _cost(t[k].energyWh, p);
+            if (payment > _cost(t[k].energyWh, b[t[k].buyer].bid)) ++violations;
+            if (payment < _cost(t[k].energyWh, b[t[k].seller].ask)) ++violations;
+            if (b[t[k].seller].ask > p || b[t[k].buyer].bid < p) ++violations;
+        }
+    }
+
+    // ------------------------------------------------------------------ energy leaves
+
+    /// @dev The token id of household i's current meter in `interval`.
+    function _tokenId(uint64 interval, uint256 household) internal view returns (uint256) {
+        ICommunityRegistry.Meter memory m = registry.meterOf(meterSigners[household]);
+        return energyToken.tokenIdOf(interval, m.zone, m.source, m.meterId);
+    }
+
+    /// @dev The pooled id under which the grid receives `household`'s unsold energy. Fixture households
+    /// 0..11 all have distinct (zone, source) pairs, so each pool holds one household's surplus.
+    function _gridPoolId(uint64 interval, uint256 household) internal view returns (uint256) {
+        ICommunityRegistry.Meter memory m = registry.meterOf(meterSigners[household]);
+        return energyToken.tokenIdOf(interval, m.zone, m.source, 0);
+    }
+
+    /// @dev The energy a settlement with `c` owes: one claim per trade (buyer's owner, seller meter's
+    /// token id) in trade order, then one per meter with unsold export (grid account, pooled id), in
+    /// meter-id order.
+    function _energyClaims(uint64 interval, Clearing memory c)
+        internal
+        view
+        returns (IEnergyMarket.EnergyClaim[] memory claims)
+    {
+        Trade[] memory t = _trades(c);
+        uint256 n = c.entries.length;
+        uint256 unsoldCount;
+        for (uint256 i; i < n; ++i) {
+            if (_exportAt(c, i) > _soldAt(c, i)) ++unsoldCount;
+        }
+        claims = new IEnergyMarket.EnergyClaim[](t.length + unsoldCount);
+        for (uint256 k; k < t.length; ++k) {
+            uint256 s = t[k].seller;
+            claims[k] = IEnergyMarket.EnergyClaim({
+                recipient: _ownerAt(c, t[k].buyer),
+                sellerMeterId: _meterIdAt(c, s),
+                tokenId: energyToken.tokenIdOf(interval, _zoneAt(c, s), _sourceAt(c, s), _meterIdAt(c, s)),
+                energyWh: t[k].energyWh
             });
+        }
+        uint256 j = t.length;
+        address gridAccount = market.gridAccount();
+        for (uint256 i; i < n; ++i) {
+            uint64 unsold = _exportAt(c, i) - _soldAt(c, i);
+            if (unsold == 0) continue;
+            claims[j++] = IEnergyMarket.EnergyClaim({
+                recipient: gridAccount,
+                sellerMeterId: _meterIdAt(c, i),
+                tokenId: energyToken.tokenIdOf(interval, _zoneAt(c, i), _sourceAt(c, i), 0),
+                energyWh: unsold
+            });
+        }
+    }
+
+    function _claimsSum(IEnergyMarket.EnergyClaim[] memory claims) internal pure returns (uint256 sum) {
+        for (uint256 k; k < claims.length; ++k) {
+            sum += claims[k].energyWh;
+        }
+    }
+
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(interval, recipient, sellerMeterId, tokenId, energyWh)))).
+    function _leaf(uint64 interval, IEnergyMarket.EnergyClaim memory claim) internal pure returns (bytes32) {
+        return keccak256(
+            bytes.concat(
+                keccak256(abi.encode(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh))
+            )
+        );
+    }
+
+    function _leaves(uint64 interval, IEnergyMarket.EnergyClaim[] memory claims)
+        internal
+        pure
+        returns (bytes32[] memory leaves)
+    {
+        leaves = new bytes32[](claims.length);
+        for (uint256 k; k < claims.length; ++k) {
+            leaves[k] = _leaf(interval, claims[k]);
+        }
+    }
+
+    function _hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32) {
+        return a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
+    }
+
+    /// @dev The level above `level`: pairs hashed in sorted order, an odd last node carried up unchanged.
+    function _levelUp(bytes32[] memory level) internal pure returns (bytes32[] memory up) {
+        up = new bytes32[]((level.length + 1) / 2);
+        for (uint256 k; k < up.length; ++k) {
+            up[k] = 2 * k + 1 < level.length ? _hashPair(level[2 * k], level[2 * k + 1]) : level[2 * k];
+        }
+    }
+
+    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        if (leaves.length == 0) return bytes32(0);
+        bytes32[] memory level = leaves;
+        while (level.length > 1) {
+            level = _levelUp(level);
+        }
+        return level[0];
+    }
+
+    /// @dev The proof of leaf `index`: its sibling on every level where it has one.
+    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
+        bytes32[] memory path = new bytes32[](64);
+        uint256 len;
+        bytes32[] memory level = leaves;
+        while (level.length > 1) {
+            uint256 sibling = index ^ 1;
+            if (sibling < level.length) path[len++] = level[sibling];
+            level = _levelUp(level);
+            index /= 2;
+        }
+        proof = new bytes32[](len);
+        for (uint256 k; k < len; ++k) {
+            proof[k] = path[k];
+        }
+    }
+
+    function _energyRoot(uint64 interval, Clearing memory c) internal view returns (bytes32) {
+        return _merkleRoot(_leaves(interval, _energyClaims(interval, c)));
+    }
+
+    /// @dev Claims every leaf of `claims` (anyone may), checking the root first; returns the energy minted.
+    function _claimAll(uint64 interval, IEnergyMarket.EnergyClaim[] memory claims) internal returns (uint256 mintedWh) {
+        bytes32[] memory leaves = _leaves(interval, claims);
+        vm.assertEq(market.energyRootOf(interval), _merkleRoot(leaves), "fixture: energy root differs");
+        for (uint256 k; k < claims.length; ++k) {
+            uint256 before = energyToken.balanceOf(claims[k].recipient, claims[k].tokenId);
+            vm.prank(stranger);
+            market.claimEnergy(interval, claims[k], _merkleProof(leaves, k));
+            vm.assertEq(
+                energyToken.balanceOf(claims[k].recipient, claims[k].tokenId),
+                before + claims[k].energyWh,
+                "claim minted to its recipient"
+            );
+            vm.assertTrue(market.isClaimed(leaves[k]), "leaf marked claimed");
+            mintedWh += claims[k].energyWh;
         }
     }
 }
