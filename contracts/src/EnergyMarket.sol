@@ -343,7 +343,10 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
             }
             // The trades' debit never exceeds a positive balance: demand was capped to what escrow pays.
             Account storage a = _accounts[MeterEntry.owner(meter)];
-            int256 balance = int256(a.balanceMicro) + int256(credit[i]) - int256(debit[i]);
+            int256 before = a.balanceMicro;
+            // Sales first repay grid debt, to the grid account, exactly as a deposit does.
+            if (before < 0) totals.gridGets += _min(uint256(-before), credit[i]);
+            int256 balance = before + int256(credit[i]) - int256(debit[i]);
             uint64 unmetWh = MeterEntry.importWh(energy) - MeterEntry.boughtWh(energy);
             if (unmetWh != 0) {
                 uint256 charge = _cost(unmetWh, t.retailMicroPerKwh, false);
