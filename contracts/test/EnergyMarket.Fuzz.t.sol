@@ -129,6 +129,27 @@ contract EnergyMarketFuzzTest is MarketFixture {
         }
     }
 
+    /// @dev Every household both sells and buys (a low ask, a high bid, a sell cap below its export) and
+    /// exports and imports in the interval, so entries sell and buy at once and keep unsold export.
+    function test_fuzz_settleInterval_acceptsBooksOfProsumers(uint256 seed, uint256 nRaw) public {
+        uint256 n = bound(nRaw, 2, MAX_METERS);
+        IEnergyMarket.SignedReading[] memory rs = new IEnergyMarket.SignedReading[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint64 maxSell = uint64(1 + (r >> 8) % 3000);
+            uint64 maxBuy = uint64(1 + (r >> 32) % 3000);
+            _fund(households[i], uint256(maxBuy) * RETAIL / 1000 + 1);
+            _setOrder(i, FEED_IN + uint64((r >> 64) % 5) * 10_000, maxSell, RETAIL - uint64((r >> 72) % 5) * 10_000, maxBuy);
+            rs[i] = _reading(i, I, maxSell + uint64((r >> 80) % 1000) + 1, uint64((r >> 96) % 3001));
+        }
+        _warpToWindow(I);
+        _submitBatch(I, rs);
+        _warpToClose(I);
+        Clearing memory c = _settleChecked(I);
+        IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(I, c);
+        vm.assertEq(_claimAll(I, claims), _exportSum(I), "leaves = verified export");
+    }
+
     // ------------------------------------------------------------------ perturbed clearings are refused
 
     function _isClearingError(bytes4 sel) internal pure returns (bool) {

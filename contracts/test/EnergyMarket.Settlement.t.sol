@@ -373,6 +373,32 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "settled");
     }
 
+    /// @dev Households with both sides of an order that export and import in the same interval: sold
+    /// [300, 700], bought [700, 300] gives three trades (one of them a household buying its own export)
+    /// and two surpluses to the grid, five leaves for two entries.
+    function test_settleInterval_settlesHouseholdsThatBothSellAndBuy() public {
+        _fund(households[0], 210_000);
+        _fund(households[1], 90_000);
+        _setOrder(0, FEED_IN, 300, RETAIL, 700);
+        _setOrder(1, FEED_IN, 700, RETAIL, 300);
+        _warpToWindow(I);
+        _submit(0, I, 1000, 700);
+        _submit(1, I, 1000, 300);
+        _warpToClose(I);
+        Clearing memory c = _referenceClearing(I);
+        vm.assertEq(c.prices.priceMicroPerKwh, 190_000, "price");
+        _assertEntry(c, 0, 1, 300, 700);
+        _assertEntry(c, 1, 2, 700, 300);
+        IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(I, c);
+        vm.assertEq(claims.length, 5, "three trades and two surpluses");
+        _assertClaim(claims[0], households[0], 1, _tokenId(I, 0), 300);
+        _assertClaim(claims[1], households[0], 2, _tokenId(I, 1), 400);
+        _assertClaim(claims[2], households[1], 2, _tokenId(I, 1), 300);
+        _settleChecked(I);
+        vm.assertEq(_claimAll(I, claims), 2000, "leaves = export");
+        vm.assertEq(market.balanceOf(households[0]), 210_000 + 57_000 + 56_000 - 133_000, "household 1");
+    }
+
     // ------------------------------------------------------------------ grid debt and earnings
 
     /// @dev A household in debt to the grid sells its surplus to the grid: the feed-in payment repays the
