@@ -227,6 +227,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         int256 balance = a.balanceMicro;
         uint256 repaid = balance < 0 ? _min(uint256(-balance), received) : 0;
         if (repaid != 0) _accounts[gridAccount].balanceMicro += int128(int256(repaid));
+        if (balance + int256(received) > type(int128).max) revert InvalidAmount(received);
         a.balanceMicro = int128(balance + int256(received));
         emit Deposited(account, msg.sender, received, repaid);
     }
@@ -303,7 +304,8 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint256 n = entries.length;
         uint256[] memory credit = new uint256[](n);
         uint256[] memory debit = new uint256[](n);
-        bytes32[] memory leaves = new bytes32[](2 * n);
+        // A prosumer can sell, buy and sell to the grid in one interval: trades + grid sales < 3n.
+        bytes32[] memory leaves = new bytes32[](3 * n);
         uint256 leafCount;
         {
             uint256 s;
@@ -404,7 +406,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     }
 
     function _setTariffs(Tariffs memory t) private {
-        if (t.feedInMicroPerKwh == 0 || t.feedInMicroPerKwh > t.retailMicroPerKwh) {
+        if (t.feedInMicroPerKwh == 0 || t.feedInMicroPerKwh > t.retailMicroPerKwh || t.retailMicroPerKwh > type(uint32).max) {
             revert InvalidTariffs(t.feedInMicroPerKwh, t.retailMicroPerKwh);
         }
         tariffs = t;

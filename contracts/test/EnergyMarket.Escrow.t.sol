@@ -489,6 +489,18 @@ contract EnergyMarketEscrowTest is MarketFixture {
         vm.assertEq(retail, RETAIL, "retail unchanged");
     }
 
+    /// @dev IEnergyMarket.InvalidTariffs: the retail price "must fit in 32 bits" (bids are stored in 32 bits,
+    /// and a bid is clamped down to retail).
+    function test_setTariffs_revertsRetailAbove32Bits() public {
+        uint64 retail = uint64(type(uint32).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTariffs.selector, FEED_IN, retail));
+        market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: retail}));
+        (, uint64 stored) = market.tariffs();
+        vm.assertEq(stored, RETAIL, "unchanged");
+        // the 32-bit maximum itself is fine
+        market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: type(uint32).max}));
+    }
+
     function test_setTariffs_revertsWrongRole() public {
         vm.expectRevert(
             abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, OPERATOR_ROLE)

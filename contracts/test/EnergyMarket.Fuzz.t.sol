@@ -292,12 +292,12 @@ contract EnergyMarketFuzzTest is MarketFixture {
         _setOrder(0, ask, maxSell, bid, maxBuy);
     }
 
-    function test_fuzz_submitReadings_acceptedOnlyInsideWindow(uint256 at) public {
-        at = bound(at, _endOf(I) - 2 * INTERVAL_SECONDS, _endOf(I) + 2 * INTERVAL_SECONDS);
-        vm.warp(at);
+    function test_fuzz_submitReadings_acceptedOnlyInsideWindow(uint256 when) public {
+        when = bound(when, _endOf(I) - 2 * INTERVAL_SECONDS, _endOf(I) + 2 * INTERVAL_SECONDS);
+        vm.warp(when);
         IEnergyMarket.SignedReading[] memory rs = _one(_reading(0, I, 10, 20));
-        bool inside = at >= _endOf(I) && at < _endOf(I) + WINDOW_SECONDS;
-        if (at < _endOf(I)) {
+        bool inside = when >= _endOf(I) && when < _endOf(I) + WINDOW_SECONDS;
+        if (when < _endOf(I)) {
             vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.IntervalNotEnded.selector, I, _endOf(I)));
         } else if (!inside) {
             vm.expectRevert(

@@ -114,7 +114,7 @@ interface IEnergyMarket {
     error InvalidOrder(address account);
     /// @notice The account's escrow cannot cover what was asked.
     error InsufficientEscrow(address account, uint256 required, uint256 available);
-    /// @notice Amount must be positive and below 2^127.
+    /// @notice Amount must be positive, below 2^126, and keep the balance within int128.
     error InvalidAmount(uint256 amount);
     /// @notice Feed-in tariff must be positive and not above the retail price, which must fit in 32 bits.
     error InvalidTariffs(uint64 feedInMicroPerKwh, uint64 retailMicroPerKwh);

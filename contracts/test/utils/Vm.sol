@@ -32,6 +32,7 @@ interface Vm {
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
     function skip(bool skipTest) external;
+    function cool(address target) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function assertTrue(bool condition, string calldata message) external pure;
