@@ -48,7 +48,7 @@ async function measureMarket(households: number): Promise<MarketRun> {
       deployment: c.deployment,
       gateway: c.community.gateway,
       settler: c.community.keeper,
-      readings: async (i) => signed.get(i) ?? [],
+      readings: (i) => signed.get(i) ?? [],
     });
     let readingsGas = 0n;
     let settlementGas = 0n;
@@ -57,7 +57,7 @@ async function measureMarket(households: number): Promise<MarketRun> {
     let seconds = 0;
     for (let k = 0; k < intervals; k++) {
       const interval = await keeper.nextInterval();
-      signed.set(interval, await demoReadings(c.community, domain, c.timeline, interval));
+      signed.set(interval, demoReadings(c.community, domain, c.timeline, interval));
       const started = performance.now();
       const report = await keeper.closeInterval(interval);
       seconds += (performance.now() - started) / 1000;

@@ -27,6 +27,7 @@ import { communityDefaults } from "../../src/cli/options.ts";
 import { clearInterval, effectiveOrder, type MeterPosition } from "../../src/core/clearing.ts";
 import { pairTrades } from "../../src/core/settlement.ts";
 import { createDemoCommunity, type DemoCommunity, demoTariffs } from "../../src/demo/demoCommunity.ts";
+import { readingTypes } from "../../src/metering/reading.ts";
 import { householdIntervalWh } from "../../src/sim/meterReading.ts";
 
 const SOURCE = "bench/reference/NaiveEnergyMarket.sol";
@@ -239,15 +240,6 @@ export async function deployNaiveMarket(options: NaiveMarketOptions): Promise<Na
     throw error;
   }
 }
-
-const readingTypes = {
-  Reading: [
-    { name: "meter", type: "address" },
-    { name: "interval", type: "uint64" },
-    { name: "exportWh", type: "uint64" },
-    { name: "importWh", type: "uint64" },
-  ],
-} as const;
 
 /**
  * Signs a reading with a meter key for the naive market (EIP-712, domain "NaiveMarket" version "1").

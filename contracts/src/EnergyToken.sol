@@ -25,7 +25,7 @@ contract EnergyToken is IEnergyToken, ERC1155, AccessControl {
         uint256[] memory values = new uint256[](1);
         ids[0] = id;
         values[0] = energyWh;
-        // _update, not _mint: no onERC1155Received call, so no receiver can revert a settlement.
+        // _update, not _mint: no onERC1155Received call, so no receiver can make a claim fail.
         _update(address(0), to, ids, values);
         _mintedWh[EnergyTokenId.intervalOf(id)] += energyWh;
     }

@@ -152,16 +152,7 @@ contract EnergyMarketReadingsTest is MarketFixture {
     }
 
     function test_submitReadings_revertsSignatureForAnotherContract() public {
-        EnergyMarket other = new EnergyMarket(
-            registry,
-            energyToken,
-            credit,
-            grid,
-            INTERVAL_SECONDS,
-            WINDOW_SECONDS,
-            firstInterval,
-            IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
-        );
+        EnergyMarket other = _newMarket();
         _warpToWindow(I);
         bytes32 digest = other.readingDigest(meterSigners[0], I, 1000, 0);
         (bytes32 sigR, bytes32 vs) = vm.signCompact(meterKeys[0], digest);

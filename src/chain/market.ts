@@ -8,7 +8,7 @@ import {
   type Hex,
   type PrivateKeyAccount,
 } from "viem";
-import type { StandingOrder, Tariffs } from "../core/clearing.ts";
+import type { MeterPosition, StandingOrder, Tariffs } from "../core/clearing.ts";
 import type { SignedReading } from "../metering/reading.ts";
 import type { ChainClient, TxRequest } from "./chainClient.ts";
 import type { Deployment } from "./deploy.ts";
@@ -78,6 +78,31 @@ export async function readBook(chain: ChainClient, deployment: Deployment, inter
     functionName: "bookOf",
     args: [interval],
   });
+}
+
+/**
+ * The whole input of an interval's clearing: its recorded readings and, for each, the position the
+ * engine clears (the reading with its owner's standing order and escrow), read in two calls.
+ * @example const { readings, positions } = await readClearingInput(chain, deployment, 123n)
+ */
+export async function readClearingInput(
+  chain: ChainClient,
+  deployment: Deployment,
+  interval: bigint,
+): Promise<{ readings: RecordedReading[]; positions: MeterPosition[] }> {
+  const readings = await readRecordedReadings(chain, deployment, interval);
+  const accounts = await readAccounts(
+    chain,
+    deployment,
+    readings.map((r) => r.owner),
+  );
+  const positions = readings.map((r, i) => ({
+    meterId: r.meterId,
+    exportWh: r.exportWh,
+    importWh: r.importWh,
+    ...(accounts[i] as AccountState),
+  }));
+  return { readings, positions };
 }
 
 /** A registry meter record; `owner` is the zero address when the signer is unknown. */

@@ -1,4 +1,4 @@
-import { type Address, encodeAbiParameters, type Hex, keccak256 } from "viem";
+import { type Address, concat, encodeAbiParameters, type Hex, keccak256, zeroHash } from "viem";
 import type { Clearing, Fill } from "../core/clearing.ts";
 import { pairTrades } from "../core/settlement.ts";
 
@@ -12,7 +12,6 @@ export type RecordedReading = MeterInfo & { exportWh: bigint; importWh: bigint }
 export type Entry = { meter: bigint; energy: bigint };
 
 const U64 = (1n << 64n) - 1n;
-export const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
 
 export function meterWord(m: MeterInfo): bigint {
   return (BigInt(m.owner) << 96n) | (BigInt(m.meterId) << 64n) | (BigInt(m.zone) << 48n) | (BigInt(m.source) << 40n);
@@ -34,7 +33,7 @@ export function nextHead(head: Hex, reading: RecordedReading): Hex {
 
 /** The head of a book holding exactly `readings`, in order. */
 export function bookHead(readings: readonly RecordedReading[]): Hex {
-  return readings.reduce<Hex>((head, r) => nextHead(head, r), ZERO_HASH);
+  return readings.reduce<Hex>((head, r) => nextHead(head, r), zeroHash);
 }
 
 /**
@@ -109,7 +108,7 @@ export function energyLeaf(interval: bigint, c: EnergyClaim): Hex {
   return keccak256(inner);
 }
 
-const hashPair = (a: Hex, b: Hex): Hex => keccak256(`0x${(BigInt(a) < BigInt(b) ? a + b.slice(2) : b + a.slice(2)).slice(2)}`);
+const hashPair = (a: Hex, b: Hex): Hex => keccak256(BigInt(a) < BigInt(b) ? concat([a, b]) : concat([b, a]));
 
 /**
  * The Merkle tree the contract builds over an interval's leaves (sorted pairs, odd node carried up), with
@@ -127,7 +126,7 @@ export function energyTree(leaves: readonly Hex[]): { root: Hex; proof(index: nu
   }
   const top = levels[levels.length - 1] as Hex[];
   return {
-    root: top.length === 0 ? ZERO_HASH : (top[0] as Hex),
+    root: top.length === 0 ? zeroHash : (top[0] as Hex),
     proof(index: number): Hex[] {
       if (index < 0 || index >= leaves.length) throw new RangeError(`no leaf ${index} among ${leaves.length}`);
       const proof: Hex[] = [];

@@ -94,20 +94,18 @@ export type DemoTimeline = { startAt: bigint; firstInterval: bigint; intervalSec
  * interval, so after a restart the same readings are produced again. On the embedded chain, chain time
  * is simulated time; on an external node running in real time the simulated day still starts at
  * `startAt`, so a demo on a real chain at night still sees the sun.
- * @example const readings = await demoReadings(community, domain, timeline, 1_980_000n)
+ * @example const readings = demoReadings(community, domain, timeline, 1_980_000n)
  */
-export async function demoReadings(
+export function demoReadings(
   community: DemoCommunity,
   domain: ReadingDomain,
   timeline: DemoTimeline,
   interval: bigint,
-): Promise<SignedReading[]> {
+): SignedReading[] {
   const { intervalSeconds } = timeline;
   const startsAt = Number(timeline.startAt + (interval - timeline.firstInterval) * intervalSeconds);
-  return Promise.all(
-    community.households.map((h) => {
-      const { exportWh, importWh } = householdIntervalWh(h.profile, startsAt, Number(intervalSeconds));
-      return signReading(h.meter, domain, { interval, exportWh, importWh });
-    }),
-  );
+  return community.households.map((h) => {
+    const { exportWh, importWh } = householdIntervalWh(h.profile, startsAt, Number(intervalSeconds));
+    return signReading(h.meter, domain, { interval, exportWh, importWh });
+  });
 }

@@ -7,11 +7,10 @@ import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import { ContractRevertError } from "../chain/errors.ts";
 import { communityCreditAbi, communityRegistryAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
 import {
-  type AccountState,
   callTx,
   contractReading,
-  readAccounts,
   readBook,
+  readClearingInput,
   readNextIntervalToSettle,
   readRecordedReadings,
   readTariffs,
@@ -195,8 +194,8 @@ describe("keeper against the embedded chain", () => {
       gateway: c.community.gateway,
       settler: c.community.keeper,
       log: (m) => logged.push(m),
-      readings: async (i) => [
-        ...(await demoReadings(c.community, domain(), c.timeline, i)),
+      readings: (i) => [
+        ...demoReadings(c.community, domain(), c.timeline, i),
         signReading(meter, domain(), { interval: i, exportWh: 10n, importWh: 0n }),
       ],
     });
@@ -237,21 +236,13 @@ describe("keeper against the embedded chain", () => {
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);
     const { endsAt, closesAt } = intervalBounds(interval, c.deployment);
     await c.chain.advanceTo(endsAt);
-    const readings = (await demoReadings(c.community, domain(), c.timeline, interval)).map(contractReading);
+    const readings = demoReadings(c.community, domain(), c.timeline, interval).map(contractReading);
     await c.chain.send([
       callTx(c.community.gateway, c.deployment.market, energyMarketAbi, "submitReadings", [interval, readings]),
     ]);
     await c.chain.advanceTo(closesAt);
-    const recorded = await readRecordedReadings(c.chain, c.deployment, interval);
-    const accounts = await readAccounts(
-      c.chain,
-      c.deployment,
-      recorded.map((r) => r.owner),
-    );
-    const clearing = clearInterval(
-      recorded.map((r, i) => ({ ...r, ...(accounts[i] as AccountState) })),
-      await readTariffs(c.chain, c.deployment),
-    );
+    const { readings: recorded, positions } = await readClearingInput(c.chain, c.deployment, interval);
+    const clearing = clearInterval(positions, await readTariffs(c.chain, c.deployment));
     const settle = (cl: typeof clearing, rs = recorded) =>
       c.chain.send([
         callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", [

@@ -4,15 +4,13 @@ import type { Deployment } from "../chain/deploy.ts";
 import { PeerGridError } from "../chain/errors.ts";
 import { energyMarketAbi } from "../chain/generated/contracts.ts";
 import {
-  type AccountState,
   callTx,
   contractReading,
   type RegistryMeter,
-  readAccounts,
   readBook,
+  readClearingInput,
   readMeters,
   readNextIntervalToSettle,
-  readRecordedReadings,
   readTariffs,
 } from "../chain/market.ts";
 import { type EnergyClaim, energyClaims, entriesFor } from "../chain/settlementData.ts";
@@ -21,7 +19,7 @@ import { intervalBounds } from "../core/interval.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
 
 /** Supplies the signed readings of an interval (meters, a gateway's queue, a simulation). */
-export type ReadingSource = (interval: bigint) => Promise<SignedReading[]>;
+export type ReadingSource = (interval: bigint) => SignedReading[] | Promise<SignedReading[]>;
 
 /** What happened in one interval, as the chain recorded it. */
 export type IntervalReport = {
@@ -159,25 +157,12 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
-    const recorded = await readRecordedReadings(chain, deployment, interval);
-    const [accounts, tariffs, gridAccount] = await Promise.all([
-      readAccounts(
-        chain,
-        deployment,
-        recorded.map((r) => r.owner),
-      ),
+    const [{ readings: recorded, positions }, tariffs, gridAccount] = await Promise.all([
+      readClearingInput(chain, deployment, interval),
       readTariffs(chain, deployment),
       chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "gridAccount" }),
     ]);
-    const clearing = clearInterval(
-      recorded.map((r, i) => ({
-        meterId: r.meterId,
-        exportWh: r.exportWh,
-        importWh: r.importWh,
-        ...(accounts[i] as AccountState),
-      })),
-      tariffs,
-    );
+    const clearing = clearInterval(positions, tariffs);
     const [receipt] = await chain.send([
       callTx(settler, deployment.market, energyMarketAbi, "settleInterval", [
         interval,

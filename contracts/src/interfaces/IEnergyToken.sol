@@ -15,7 +15,8 @@ interface IEnergyToken {
     }
 
     /// @notice Mints `energyWh` tokens of `id` to `to`. Minter (the market) only. No receiver hook is
-    /// called: a receiving contract must not be able to block an interval's settlement.
+    /// called: anyone may redeem an energy claim for its recipient, and a recipient contract must not be
+    /// able to make that fail.
     function mint(address to, uint256 id, uint256 energyWh) external;
 
     /// @notice The token id for energy exported by `meterId` in `interval`.

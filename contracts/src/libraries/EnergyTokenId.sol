@@ -10,7 +10,7 @@ library EnergyTokenId {
 
     /// @notice The id of the pool that holds energy of this interval, zone and source sold to the grid:
     /// the same id with meter id 0. Minting unsold energy to one id per pool, not one per meter, saves
-    /// a storage slot per seller; the selling meter stays on record in the market's `SoldToGrid` event.
+    /// a storage slot per seller; the selling meter stays on record in the leaf of the interval's energy root.
     function pooled(uint256 id) internal pure returns (uint256) {
         return id & ~uint256(type(uint32).max);
     }

@@ -178,32 +178,32 @@ contract MarketHandler is MarketFixture {
 
     /// @notice Claims one unclaimed leaf of a settled interval (anyone may).
     function claim(uint256 seed) external {
-        uint64 next = market.nextIntervalToSettle();
-        if (next == firstInterval) return;
-        uint64 interval = firstInterval + uint64(seed % (next - firstInterval));
-        uint256 n = _claimsOf[interval].length;
-        if (n == 0) return;
-        uint256 k = (seed >> 64) % n;
-        if (_claimedIndex[interval][k]) return;
+        (bool found, uint64 interval, uint256 k) = _pickLeaf(seed);
+        if (!found || _claimedIndex[interval][k]) return;
         _claimOne(interval, k);
         calls["claim"]++;
     }
 
     /// @notice Tries to claim an already claimed leaf again; the market must refuse.
     function claimAgain(uint256 seed) external {
-        uint64 next = market.nextIntervalToSettle();
-        if (next == firstInterval) return;
-        uint64 interval = firstInterval + uint64(seed % (next - firstInterval));
-        uint256 n = _claimsOf[interval].length;
-        if (n == 0) return;
-        uint256 k = (seed >> 64) % n;
-        if (!_claimedIndex[interval][k]) return;
+        (bool found, uint64 interval, uint256 k) = _pickLeaf(seed);
+        if (!found || !_claimedIndex[interval][k]) return;
         IEnergyMarket.EnergyClaim[] memory claims = _claimsOf[interval];
         bytes32[] memory leaves = _leaves(interval, claims);
         try market.claimEnergy(interval, claims[k], _merkleProof(leaves, k)) {
             ghostDoubleClaims++;
         } catch {}
         calls["claimAgain"]++;
+    }
+
+    /// @dev A leaf of a settled interval picked by `seed`; `found` is false when there is none yet.
+    function _pickLeaf(uint256 seed) private view returns (bool found, uint64 interval, uint256 k) {
+        uint64 next = market.nextIntervalToSettle();
+        if (next == firstInterval) return (false, 0, 0);
+        interval = firstInterval + uint64(seed % (next - firstInterval));
+        uint256 n = _claimsOf[interval].length;
+        if (n == 0) return (false, 0, 0);
+        return (true, interval, (seed >> 64) % n);
     }
 
     /// @notice Claims every leaf of every settled interval not claimed yet (after a run).

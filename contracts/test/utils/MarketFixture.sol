@@ -132,16 +132,7 @@ abstract contract MarketFixture is Test {
         energyToken = new EnergyToken(operator, "https://peergrid.example/energy/{id}.json");
         // The market opens with the next interval: meters registered now cannot report the current one.
         firstInterval = uint64(START_TIME / INTERVAL_SECONDS) + 1;
-        market = new EnergyMarket(
-            registry,
-            energyToken,
-            credit,
-            grid,
-            INTERVAL_SECONDS,
-            WINDOW_SECONDS,
-            firstInterval,
-            IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
-        );
+        market = _newMarket();
 
         OPERATOR_ROLE = registry.OPERATOR_ROLE();
         GRID_OPERATOR_ROLE = registry.GRID_OPERATOR_ROLE();
@@ -157,6 +148,20 @@ abstract contract MarketFixture is Test {
             _addHousehold();
         }
         _fundGrid(GRID_FLOAT);
+    }
+
+    /// @dev A market over the fixture's registry, tokens and grid account, with the fixture's timing and tariffs.
+    function _newMarket() internal returns (EnergyMarket) {
+        return new EnergyMarket(
+            registry,
+            energyToken,
+            credit,
+            grid,
+            INTERVAL_SECONDS,
+            WINDOW_SECONDS,
+            firstInterval,
+            IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
+        );
     }
 
     /// @dev Onboards one more household with its own meter; returns its index.
