@@ -18,6 +18,7 @@ import {
   parseEventLogs,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
+  toHex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { compilerSettings, resolveImport, rootDir } from "../../scripts/compileContracts.ts";
@@ -205,28 +206,13 @@ export async function deployNaiveMarket(options: NaiveMarketOptions): Promise<Na
       nonces: new Map([[admin.address, 1]]),
       stop: () => node.stop(),
     };
-    const gasPrice = await client.getGasPrice();
-    const raws = await Promise.all(
-      community.households.map((h, i) =>
-        admin.signTransaction({
-          type: "legacy",
-          chainId: CHAIN_ID,
-          nonce: 1 + i,
-          gas: 21_000n,
-          gasPrice,
-          to: h.account.address,
-          value: parseEther("1"),
-        }),
+    // Gas money is set directly (setup, not measured): with transfers, a base fee that climbs during a
+    // long run could leave a household short of the upfront gas × price its next round needs.
+    await Promise.all(
+      community.households.map((h) =>
+        client.request({ method: "anvil_setBalance", params: [h.account.address, toHex(parseEther("1000000"))] } as never),
       ),
     );
-    market.nonces.set(admin.address, 1 + raws.length);
-    for (let i = 0; i < raws.length; i += TXS_PER_ROUND) {
-      const round = raws.slice(i, i + TXS_PER_ROUND);
-      await waitForReceipts(
-        client,
-        await Promise.all(round.map((raw) => client.sendRawTransaction({ serializedTransaction: raw }))),
-      );
-    }
     await sendCalls(market, [
       { account: admin, functionName: "credit", args: [community.grid.address, community.gridDepositMicro] },
       ...community.households.flatMap((h) => [
