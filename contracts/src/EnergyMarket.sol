@@ -11,10 +11,10 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
 import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
 import {IEnergyToken} from "./interfaces/IEnergyToken.sol";
-import {ClearingVerifier} from "./libraries/ClearingVerifier.sol";
 import {EnergyRoot} from "./libraries/EnergyRoot.sol";
 import {EnergyTokenId} from "./libraries/EnergyTokenId.sol";
 import {MeterEntry} from "./libraries/MeterEntry.sol";
+import {ZonalVerifier} from "./libraries/ZonalVerifier.sol";
 
 /// @title PeerGrid energy market
 /// @notice See {IEnergyMarket}. Escrow is an internal ledger backed one to one by the settlement tokens
@@ -46,6 +46,15 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     mapping(uint64 interval => bytes32 root) private _energyRoots;
     mapping(bytes32 leaf => bool) private _claimed;
     mapping(address account => Account) private _accounts;
+    mapping(uint16 zone => ZoneConfig) private _zoneConfigs;
+
+    /// @dev A zone's limits as stored; a zone never configured is unlimited and free.
+    struct ZoneConfig {
+        uint64 importCapWh;
+        uint64 exportCapWh;
+        uint32 feeMicroPerKwh;
+        bool configured;
+    }
 
     /// @dev Running totals of one settlement.
     struct Totals {
@@ -54,6 +63,22 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint256 fromGridWh;
         uint256 gridPays;
         uint256 gridGets;
+        uint256 gridFeesMicro;
+    }
+
+    /// @dev The trade pairing's working state: what each entry has left to sell and to buy, its price
+    /// (its zone's), the money it gets and pays, and the energy leaves so far.
+    struct Pairing {
+        uint64 interval;
+        uint64[] soldLeft;
+        uint64[] boughtLeft;
+        uint64[] price;
+        uint256[] credit;
+        uint256[] debit;
+        bytes32[] leaves;
+        uint256 leafCount;
+        uint256 trades;
+        uint256 feesMicro;
     }
 
     modifier onlyRegistryRole(bytes32 role) {
@@ -246,7 +271,10 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     // ------------------------------------------------------------------ clearing and settlement
 
     /// @inheritdoc IEnergyMarket
-    function settleInterval(uint64 interval, Prices calldata prices, Entry[] calldata entries) external nonReentrant {
+    function settleInterval(uint64 interval, Prices calldata prices, ZoneClearing[] calldata zones, Entry[] calldata entries)
+        external
+        nonReentrant
+    {
         if (interval != _nextInterval) revert IntervalOutOfOrder(interval, _nextInterval);
         uint256 closesAt = (uint256(interval) + 1) * intervalSeconds + readingWindowSeconds;
         if (block.timestamp < closesAt) revert IntervalNotClosed(interval, closesAt);
@@ -264,13 +292,29 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
             orders[i] = _effectiveOrder(_accounts[MeterEntry.owner(meter)], energy, t);
         }
         if (head != book.head) revert EntriesDoNotMatchReadings(interval);
-        uint256 tradedWh = ClearingVerifier.verify(orders, entries, prices, t.feedInMicroPerKwh, t.retailMicroPerKwh);
+        ZoneLimits[] memory limits = new ZoneLimits[](zones.length);
+        for (uint256 k; k < zones.length; ++k) {
+            limits[k] = zoneLimitsOf(zones[k].zone);
+        }
+        (ZonalVerifier.Zone[] memory verified, uint256[] memory zoneOf, uint256 tradedWh) =
+            ZonalVerifier.verify(orders, entries, prices, zones, limits, t.feedInMicroPerKwh, t.retailMicroPerKwh);
 
         _nextInterval = interval + 1;
-        (Totals memory totals, bytes32 root) = _settle(interval, prices.priceMicroPerKwh, entries, t);
+        (Totals memory totals, bytes32 root) = _settle(interval, entries, verified, zoneOf, t);
         _energyRoots[interval] = root;
+        for (uint256 k; k < verified.length; ++k) {
+            ZonalVerifier.Zone memory z = verified[k];
+            emit ZoneCleared(interval, z.id, int64(z.netExportWh), z.price, z.capacityBound);
+        }
         emit IntervalSettled(
-            interval, prices.priceMicroPerKwh, tradedWh, totals.toGridWh, totals.fromGridWh, totals.trades, root
+            interval,
+            prices.priceMicroPerKwh,
+            tradedWh,
+            totals.toGridWh,
+            totals.fromGridWh,
+            totals.trades,
+            totals.gridFeesMicro,
+            root
         );
     }
 
@@ -291,64 +335,45 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
             uint256 affordableWh = _positive(a.balanceMicro) * WH_PER_KWH / bid;
             demandWh = uint64(_min(_min64(MeterEntry.importWh(energy), a.maxBuyWh), affordableWh));
         }
-        return ClearingVerifier.order(offerWh, ask, demandWh, bid);
+        return ZonalVerifier.order(offerWh, ask, demandWh, bid);
     }
 
-    /// @dev Pairs sellers and buyers in meter-id order (one energy leaf and one payment per pair), sells
-    /// unsold export to the grid at feed-in and buys unmet import from it at retail, then writes every
-    /// account once and the grid's once. Returns the totals and the energy root.
-    function _settle(uint64 interval, uint64 price, Entry[] calldata entries, Tariffs memory t)
-        private
-        returns (Totals memory totals, bytes32 root)
-    {
-        uint256 n = entries.length;
-        uint256[] memory credit = new uint256[](n);
-        uint256[] memory debit = new uint256[](n);
-        // A prosumer can sell, buy and sell to the grid in one interval: trades + grid sales < 3n.
-        bytes32[] memory leaves = new bytes32[](3 * n);
-        uint256 leafCount;
-        {
-            uint256 s;
-            uint256 b;
-            uint64 leftSold = n == 0 ? 0 : MeterEntry.soldWh(entries[0].energy);
-            uint64 leftBought = n == 0 ? 0 : MeterEntry.boughtWh(entries[0].energy);
-            while (true) {
-                while (leftSold == 0 && ++s < n) leftSold = MeterEntry.soldWh(entries[s].energy);
-                while (leftBought == 0 && ++b < n) leftBought = MeterEntry.boughtWh(entries[b].energy);
-                if (s >= n || b >= n) break;
-                uint64 energyWh = leftSold < leftBought ? leftSold : leftBought;
-                uint256 payment = _cost(energyWh, price, false);
-                credit[s] += payment;
-                debit[b] += payment;
-                uint256 seller = entries[s].meter;
-                leaves[leafCount++] = EnergyRoot.leaf(
-                    interval, MeterEntry.owner(entries[b].meter), MeterEntry.meterId(seller), _tokenId(interval, seller), energyWh
-                );
-                leftSold -= energyWh;
-                leftBought -= energyWh;
-                ++totals.trades;
-            }
-        }
+    /// @dev Pairs sellers and buyers (see {_pairAll}), sells unsold export to the grid at feed-in and buys
+    /// unmet import from it at retail, then writes every account once and the grid's once. Returns the
+    /// totals and the energy root.
+    function _settle(
+        uint64 interval,
+        Entry[] calldata entries,
+        ZonalVerifier.Zone[] memory zones,
+        uint256[] memory zoneOf,
+        Tariffs memory t
+    ) private returns (Totals memory totals, bytes32 root) {
+        Pairing memory w = _pairAll(interval, entries, zones, zoneOf);
+        totals.trades = w.trades;
+        totals.gridFeesMicro = w.feesMicro;
+        totals.gridGets = w.feesMicro;
         address grid = gridAccount;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < entries.length; ++i) {
             uint256 meter = entries[i].meter;
             uint256 energy = entries[i].energy;
+            uint256 credit = w.credit[i];
             uint64 unsoldWh = MeterEntry.exportWh(energy) - MeterEntry.soldWh(energy);
             if (unsoldWh != 0) {
                 uint256 payment = _cost(unsoldWh, t.feedInMicroPerKwh, false);
-                credit[i] += payment;
+                credit += payment;
                 totals.gridPays += payment;
                 totals.toGridWh += unsoldWh;
-                leaves[leafCount++] = EnergyRoot.leaf(
+                w.leaves[w.leafCount++] = EnergyRoot.leaf(
                     interval, grid, MeterEntry.meterId(meter), EnergyTokenId.pooled(_tokenId(interval, meter)), unsoldWh
                 );
             }
-            // The trades' debit never exceeds a positive balance: demand was capped to what escrow pays.
+            // The trades' debit never exceeds a positive balance: demand was capped to what escrow pays at
+            // the buyer's limit, and its zone's price is not above that limit.
             Account storage a = _accounts[MeterEntry.owner(meter)];
             int256 before = a.balanceMicro;
             // Sales first repay grid debt, to the grid account, exactly as a deposit does.
-            if (before < 0) totals.gridGets += _min(uint256(-before), credit[i]);
-            int256 balance = before + int256(credit[i]) - int256(debit[i]);
+            if (before < 0) totals.gridGets += _min(uint256(-before), credit);
+            int256 balance = before + int256(credit) - int256(w.debit[i]);
             uint64 unmetWh = MeterEntry.importWh(energy) - MeterEntry.boughtWh(energy);
             if (unmetWh != 0) {
                 uint256 charge = _cost(unmetWh, t.retailMicroPerKwh, false);
@@ -363,7 +388,89 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint256 gridAvailable = _positive(g.balanceMicro) + totals.gridGets;
         if (gridAvailable < totals.gridPays) revert InsufficientGridEscrow(totals.gridPays, gridAvailable);
         g.balanceMicro = g.balanceMicro + int128(int256(totals.gridGets)) - int128(int256(totals.gridPays));
-        root = EnergyRoot.root(leaves, leafCount);
+        root = EnergyRoot.root(w.leaves, w.leafCount);
+    }
+
+    /// @dev Pairs what sellers sold with what buyers bought: inside each zone first (sellers and buyers in
+    /// meter-id order, a two-pointer walk), then what exporting zones have left with what importing zones
+    /// still need, in zone order — so the energy crossing zones adds up to the zones' flows. Each trade pays
+    /// the seller at its zone's price and charges the buyer at its own; the difference (import fee and
+    /// congestion rent, never negative because exporting zones' prices are not above importing zones')
+    /// goes to the grid. Every trade exhausts a seller or a buyer, so there are fewer than 2n of them.
+    function _pairAll(uint64 interval, Entry[] calldata entries, ZonalVerifier.Zone[] memory zones, uint256[] memory zoneOf)
+        private
+        pure
+        returns (Pairing memory w)
+    {
+        uint256 n = entries.length;
+        w.interval = interval;
+        w.soldLeft = new uint64[](n);
+        w.boughtLeft = new uint64[](n);
+        w.price = new uint64[](n);
+        w.credit = new uint256[](n);
+        w.debit = new uint256[](n);
+        // A prosumer can sell, buy and sell to the grid in one interval: trades + grid sales < 3n.
+        w.leaves = new bytes32[](3 * n);
+        for (uint256 i; i < n; ++i) {
+            uint256 energy = entries[i].energy;
+            w.soldLeft[i] = MeterEntry.soldWh(energy);
+            w.boughtLeft[i] = MeterEntry.boughtWh(energy);
+            w.price[i] = zones[zoneOf[i]].price;
+        }
+        if (zones.length < 2) {
+            _pair(w, entries, new uint256[](0), 0, n);
+            return w;
+        }
+        // Entry indexes grouped by zone, meter-id order kept inside each zone (a counting sort).
+        uint256[] memory zoneStart = new uint256[](zones.length + 1);
+        for (uint256 i; i < n; ++i) {
+            ++zoneStart[zoneOf[i] + 1];
+        }
+        for (uint256 k; k < zones.length; ++k) {
+            zoneStart[k + 1] += zoneStart[k];
+        }
+        uint256[] memory byZone = new uint256[](n);
+        uint256[] memory next = new uint256[](zones.length);
+        for (uint256 k; k < zones.length; ++k) {
+            next[k] = zoneStart[k];
+        }
+        for (uint256 i; i < n; ++i) {
+            byZone[next[zoneOf[i]]++] = i;
+        }
+        for (uint256 k; k < zones.length; ++k) {
+            _pair(w, entries, byZone, zoneStart[k], zoneStart[k + 1]);
+        }
+        _pair(w, entries, byZone, 0, n);
+    }
+
+    /// @dev The two-pointer walk over positions [from, to) of `order` (the identity when empty).
+    function _pair(Pairing memory w, Entry[] calldata entries, uint256[] memory order, uint256 from, uint256 to)
+        private
+        pure
+    {
+        bool grouped = order.length != 0;
+        uint256 s = from;
+        uint256 b = from;
+        while (true) {
+            while (s < to && w.soldLeft[grouped ? order[s] : s] == 0) ++s;
+            while (b < to && w.boughtLeft[grouped ? order[b] : b] == 0) ++b;
+            if (s == to || b == to) return;
+            uint256 si = grouped ? order[s] : s;
+            uint256 bi = grouped ? order[b] : b;
+            uint64 energyWh = _min64(w.soldLeft[si], w.boughtLeft[bi]);
+            uint256 received = _cost(energyWh, w.price[si], false);
+            uint256 paid = _cost(energyWh, w.price[bi], false);
+            w.credit[si] += received;
+            w.debit[bi] += paid;
+            w.feesMicro += paid - received;
+            uint256 seller = entries[si].meter;
+            w.leaves[w.leafCount++] = EnergyRoot.leaf(
+                w.interval, MeterEntry.owner(entries[bi].meter), MeterEntry.meterId(seller), _tokenId(w.interval, seller), energyWh
+            );
+            w.soldLeft[si] -= energyWh;
+            w.boughtLeft[bi] -= energyWh;
+            ++w.trades;
+        }
     }
 
     function _tokenId(uint64 interval, uint256 meter) private pure returns (uint256) {
@@ -403,6 +510,24 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         }
         gridAccount = account;
         emit GridAccountChanged(account);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function setZoneLimits(uint16 zone, ZoneLimits calldata limits) external onlyRegistryRole(GRID_OPERATOR_ROLE) {
+        _zoneConfigs[zone] = ZoneConfig({
+            importCapWh: limits.importCapWh,
+            exportCapWh: limits.exportCapWh,
+            feeMicroPerKwh: limits.feeMicroPerKwh,
+            configured: true
+        });
+        emit ZoneLimitsSet(zone, limits.importCapWh, limits.exportCapWh, limits.feeMicroPerKwh);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function zoneLimitsOf(uint16 zone) public view returns (ZoneLimits memory) {
+        ZoneConfig memory c = _zoneConfigs[zone];
+        if (!c.configured) return ZoneLimits(type(uint64).max, type(uint64).max, 0);
+        return ZoneLimits(c.importCapWh, c.exportCapWh, c.feeMicroPerKwh);
     }
 
     function _setTariffs(Tariffs memory t) private {

@@ -156,7 +156,9 @@ contract EnergyMarketFuzzTest is MarketFixture {
         return sel == IEnergyMarket.PriceOutOfBounds.selector || sel == IEnergyMarket.PriceBoundNotEquilibrium.selector
             || sel == IEnergyMarket.PriceBoundNotExtreme.selector || sel == IEnergyMarket.FillExceedsQuantity.selector
             || sel == IEnergyMarket.FillBeyondLimit.selector || sel == IEnergyMarket.BetterOrderLeftOut.selector
-            || sel == IEnergyMarket.TieNotProRata.selector || sel == IEnergyMarket.ClearingNotBalanced.selector;
+            || sel == IEnergyMarket.TieNotProRata.selector || sel == IEnergyMarket.ZoneNotBalanced.selector
+            || sel == IEnergyMarket.ZoneFlowMismatch.selector || sel == IEnergyMarket.ZonePriceOutOfWindow.selector
+            || sel == IEnergyMarket.ZonePriceNotEquilibrium.selector || sel == IEnergyMarket.ZonePriceNotExtreme.selector;
     }
 
     function _bump(uint64 v, bool up) internal pure returns (uint64) {
@@ -211,12 +213,12 @@ contract EnergyMarketFuzzTest is MarketFixture {
                     bad.prices.priceHighMicroPerKwh
                 )
             );
-            market.settleInterval(I, bad.prices, bad.entries);
+            market.settleInterval(I, bad.prices, bad.zones, bad.entries);
         } else if (kind >= 5) {
             vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EntriesDoNotMatchReadings.selector, I));
-            market.settleInterval(I, bad.prices, bad.entries);
+            market.settleInterval(I, bad.prices, bad.zones, bad.entries);
         } else {
-            try market.settleInterval(I, bad.prices, bad.entries) {
+            try market.settleInterval(I, bad.prices, bad.zones, bad.entries) {
                 vm.assertTrue(false, "perturbed clearing accepted");
             } catch (bytes memory err) {
                 vm.assertTrue(err.length >= 4 && _isClearingError(bytes4(err)), "unexpected revert");
@@ -225,7 +227,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
         vm.assertEq(market.nextIntervalToSettle(), I, "not settled");
         vm.assertEq(market.energyRootOf(I), bytes32(0), "no root");
         // the unperturbed one still settles
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
     }
 
     // ------------------------------------------------------------------ batching
@@ -257,7 +259,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
         vm.assertEq(split.count, whole.count, "same count");
         vm.assertEq(split.lastMeterId, whole.lastMeterId, "same last meter");
         _warpToClose(I);
-        market.settleInterval(I, c.prices, c.entries); // the clearing of the whole batch settles here too
+        market.settleInterval(I, c.prices, c.zones, c.entries); // the clearing of the whole batch settles here too
         vm.assertEq(_claimAll(I, _energyClaims(I, c)), _exportSum(I), "minted");
     }
 

@@ -11,13 +11,14 @@ import {IEnergyMarket} from "../src/interfaces/IEnergyMarket.sol";
 /// non-zero byte, 4 per zero byte, computed from the encoded calls) and the two transactions' 21_000
 /// base cost. Claiming energy is paid later by whoever claims and is not part of it.
 /// The target is 20_000 at 1,000 households (docs/architecture.md, "Gas" and "Not yet"); this scenario
-/// measures ~25_400 there (9.0k readings, 14.1k settlement, 2.3k calldata). The ceilings below hold the
+/// (households spread over three zones, so the zonal verifier and the cross-zone pairing run) measures
+/// ~31_500 there (optimizer at 200 runs so the market fits EIP-170); it was ~25_400 before zones (9.0k readings, 14.1k settlement, 2.3k calldata). The ceilings below hold the
 /// current cost, so a change that makes either call dearer fails here; lower them as the market gets
 /// cheaper, down to the target.
 contract EnergyMarketGasTest is MarketFixture {
     uint256 internal constant TARGET_PER_HOUSEHOLD = 20_000;
-    uint256 internal constant CEILING_AT_200 = 25_000;
-    uint256 internal constant CEILING_AT_1000 = 26_000;
+    uint256 internal constant CEILING_AT_200 = 31_500;
+    uint256 internal constant CEILING_AT_1000 = 32_000;
 
     /// @notice One measured interval (shown by `forge test -vvvv`).
     event GasMeasured(uint256 households, uint256 submitGas, uint256 settleGas, uint256 calldataGas, uint256 perHousehold);
@@ -88,10 +89,10 @@ contract EnergyMarketGasTest is MarketFixture {
         vm.assertEq(c.entries.length, n, "entries");
         _coolAll();
         before = gasleft();
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         g.settleGas = before - gasleft();
         g.calldataGas = _calldataGas(abi.encodeCall(market.submitReadings, (I, rs)))
-            + _calldataGas(abi.encodeCall(market.settleInterval, (I, c.prices, c.entries)));
+            + _calldataGas(abi.encodeCall(market.settleInterval, (I, c.prices, c.zones, c.entries)));
         g.perHousehold = (g.submitGas + g.settleGas + g.calldataGas + 2 * 21_000) / n;
         emit GasMeasured(n, g.submitGas, g.settleGas, g.calldataGas, g.perHousehold);
         vm.assertGt(c.prices.priceMicroPerKwh, 0, "cleared");

@@ -106,7 +106,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
     function _expectSettleRevertAt(uint64 interval, Clearing memory c, bytes memory err) internal {
         State memory before = _state();
         vm.expectRevert(err);
-        market.settleInterval(interval, c.prices, c.entries);
+        market.settleInterval(interval, c.prices, c.zones, c.entries);
         _assertUnchanged(before);
     }
 
@@ -155,8 +155,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
         uint256 gridBefore = market.balanceOf(grid);
         uint256 held = credit.balanceOf(address(market));
         vm.expectEmit(true, true, true, true, address(market));
-        emit IEnergyMarket.IntervalSettled(I, 120_000, 1000, 500, 400, 2, root);
-        market.settleInterval(I, c.prices, c.entries);
+        emit IEnergyMarket.IntervalSettled(I, 120_000, 1000, 500, 400, 2, 0, root);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
 
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "next interval");
         vm.assertEq(market.energyRootOf(I), root, "root stored");
@@ -192,8 +192,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
 
         bytes32 root = _leaf(I, _claim(households[1], 1, _tokenId(I, 0), 1000));
         vm.expectEmit(true, true, true, true, address(market));
-        emit IEnergyMarket.IntervalSettled(I, 150_000, 1000, 0, 500, 1, root);
-        market.settleInterval(I, c.prices, c.entries);
+        emit IEnergyMarket.IntervalSettled(I, 150_000, 1000, 0, 500, 1, 0, root);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
 
         vm.assertEq(market.balanceOf(households[0]), 150_000, "seller");
         vm.assertEq(market.balanceOf(households[1]), 850_000, "buyer");
@@ -226,8 +226,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
 
         bytes32 root = _energyRoot(I, c);
         vm.expectEmit(true, true, true, true, address(market));
-        emit IEnergyMarket.IntervalSettled(I, 100_000, 1000, 501, 0, 3, root);
-        market.settleInterval(I, c.prices, c.entries);
+        emit IEnergyMarket.IntervalSettled(I, 100_000, 1000, 501, 0, 3, 0, root);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
 
         vm.assertEq(market.balanceOf(households[0]), 46_700 + 18_640, "seller 1");
         vm.assertEq(market.balanceOf(households[1]), 33_300 + 13_360, "seller 2");
@@ -258,8 +258,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(c.prices.priceHighMicroPerKwh, RETAIL, "high");
         vm.assertEq(c.entries.length, 0, "no entries");
         vm.expectEmit(true, true, true, true, address(market));
-        emit IEnergyMarket.IntervalSettled(I, (FEED_IN + RETAIL) / 2, 0, 0, 0, 0, bytes32(0));
-        market.settleInterval(I, c.prices, c.entries);
+        emit IEnergyMarket.IntervalSettled(I, (FEED_IN + RETAIL) / 2, 0, 0, 0, 0, 0, bytes32(0));
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "next");
         vm.assertEq(market.energyRootOf(I), bytes32(0), "no energy, no root");
     }
@@ -275,8 +275,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
         bytes32 root = _leaf(I, _claim(grid, 1, _gridPoolId(I, 0), 400));
         Clearing memory c = _referenceClearing(I);
         vm.expectEmit(true, true, true, true, address(market));
-        emit IEnergyMarket.IntervalSettled(I, (FEED_IN + RETAIL) / 2, 0, 400, 250, 0, root);
-        market.settleInterval(I, c.prices, c.entries);
+        emit IEnergyMarket.IntervalSettled(I, (FEED_IN + RETAIL) / 2, 0, 400, 250, 0, 0, root);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         vm.assertEq(market.balanceOf(households[0]), 32_000, "feed-in");
         vm.assertEq(market.balanceOf(households[1]), 1_000_000 - 75_000, "retail");
         vm.assertEq(market.balanceOf(grid), gridBefore - 32_000 + 75_000, "grid");
@@ -369,7 +369,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _scenarioS();
         Clearing memory c = _referenceClearing(I);
         vm.prank(stranger);
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         vm.assertEq(market.nextIntervalToSettle(), I + 1, "settled");
     }
 
@@ -392,8 +392,9 @@ contract EnergyMarketSettlementTest is MarketFixture {
         IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(I, c);
         vm.assertEq(claims.length, 5, "three trades and two surpluses");
         _assertClaim(claims[0], households[0], 1, _tokenId(I, 0), 300);
-        _assertClaim(claims[1], households[0], 2, _tokenId(I, 1), 400);
-        _assertClaim(claims[2], households[1], 2, _tokenId(I, 1), 300);
+        // zone by zone first (each household is alone in its zone), then across
+        _assertClaim(claims[1], households[1], 2, _tokenId(I, 1), 300);
+        _assertClaim(claims[2], households[0], 2, _tokenId(I, 1), 400);
         _settleChecked(I);
         vm.assertEq(_claimAll(I, claims), 2000, "leaves = export");
         vm.assertEq(market.balanceOf(households[0]), 210_000 + 57_000 + 56_000 - 133_000, "household 1");
@@ -473,7 +474,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         Clearing memory c = _settle(I);
         State memory before = _state();
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.IntervalOutOfOrder.selector, I, I + 1));
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         _assertUnchanged(before);
     }
 
@@ -497,7 +498,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
             c, abi.encodeWithSelector(IEnergyMarket.IntervalNotClosed.selector, I, _endOf(I) + WINDOW_SECONDS)
         );
         vm.warp(_endOf(I) + WINDOW_SECONDS);
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
     }
 
     function test_settleInterval_revertsIntervalNotClosedDuringInterval() public {
@@ -623,7 +624,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         Clearing memory bad = _copy(c);
         _setImport(bad, 1, 1000);
         _expectSettleRevertAt(I + 1, bad, abi.encodeWithSelector(IEnergyMarket.EntriesDoNotMatchReadings.selector, I + 1));
-        market.settleInterval(I + 1, c.prices, c.entries);
+        market.settleInterval(I + 1, c.prices, c.zones, c.entries);
     }
 
     // ------------------------------------------------------------------ price reverts
@@ -827,12 +828,14 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _settleChecked(I);
     }
 
+    /// @dev Scenario T's three tied sellers are in zones 1, 2 and 3: the flows share the 1,000 Wh pro rata
+    /// (466, 333, 200) and the remaining Wh goes to the lowest zone id, whose only tied seller is meter 1.
     function test_settleInterval_revertsTieNotProRataWhenRemainderSkipsLowestId() public {
         _scenarioT();
         Clearing memory bad = _copy(_referenceClearing(I));
         _setSold(bad, 0, 466);
         _setSold(bad, 1, 334);
-        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.TieNotProRata.selector, 2, 334, 333));
+        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.TieNotProRata.selector, 1, 466, 467));
     }
 
     function test_settleInterval_revertsTieNotProRataBelowShare() public {
@@ -846,19 +849,34 @@ contract EnergyMarketSettlementTest is MarketFixture {
     function test_settleInterval_revertsTieNotProRataWhenRemaindersExceedResidual() public {
         _scenarioT();
         Clearing memory bad = _copy(_referenceClearing(I));
-        _setSold(bad, 1, 334);
-        _setSold(bad, 2, 201); // 999 + 3 remainders > 1000
-        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.TieNotProRata.selector, 3, 201, 200));
+        _setSold(bad, 1, 334); // zone 2 exports 333: its one tied seller cannot take a remainder Wh
+        _setSold(bad, 2, 201);
+        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.TieNotProRata.selector, 2, 334, 333));
     }
 
-    function test_settleInterval_revertsClearingNotBalanced() public {
-        _scenarioT();
-        Clearing memory bad = _copy(_referenceClearing(I));
-        _setSold(bad, 0, 466); // every tied seller at its rounded-down share: 999 sold, 1000 bought
-        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.ClearingNotBalanced.selector, 999, 1000));
+    /// @dev Two tied sellers in zone 1 (households 0 and 3) share its 1,000 Wh export to a buyer in zone 2:
+    /// 583.3 and 416.7, rounded down to 583 and 416, the remaining Wh to meter 1. Both at their rounded-down
+    /// share pass the per-fill checks, and only the zone's balance shows the missing Wh.
+    function test_settleInterval_revertsZoneNotBalanced() public {
+        _fund(households[1], 1_000_000);
+        _setOrder(0, 100_000, 700, 0, 0);
+        _setOrder(3, 100_000, 500, 0, 0);
+        _setOrder(1, 0, 0, 250_000, 1000);
+        _warpToWindow(I);
+        _submit(0, I, 700, 0);
+        _submit(1, I, 0, 1000);
+        _submit(3, I, 500, 0);
+        _warpToClose(I);
+        Clearing memory good = _referenceClearing(I);
+        vm.assertEq(_soldAt(good, 0), 584, "meter 1 with the remainder");
+        vm.assertEq(_soldAt(good, 2), 416, "meter 4");
+        Clearing memory bad = _copy(good);
+        _setSold(bad, 0, 583);
+        _expectSettleRevert(bad, abi.encodeWithSelector(IEnergyMarket.ZoneNotBalanced.selector, 1, 1000, 999));
+        _settleChecked(I);
     }
 
-    // No volume check exists beyond ClearingNotBalanced: when sellers are rationed the buyers' fills are
+    // No volume check exists beyond ZoneNotBalanced: when sellers are rationed the buyers' fills are
     // forced to D(p) = volume, when buyers are rationed the sellers' are forced to S(p) = volume, and when
     // neither is, all fills are forced; so a balanced clearing that passed the per-fill checks trades
     // exactly the volume.
@@ -919,10 +937,11 @@ contract EnergyMarketSettlementTest is MarketFixture {
         Clearing memory c = _settle(I);
         IEnergyMarket.EnergyClaim[] memory claims = _energyClaims(I, c);
         bytes32[] memory leaves = _leaves(I, claims);
-        market.claimEnergy(I, claims[1], _merkleProof(leaves, 1));
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyAlreadyClaimed.selector, I, leaves[1]));
+        // claims[0]: meter 1's 200 Wh to household 3 in its own zone (zone 1), paired before the cross-zone trade
+        market.claimEnergy(I, claims[0], _merkleProof(leaves, 0));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.EnergyAlreadyClaimed.selector, I, leaves[0]));
         vm.prank(stranger);
-        market.claimEnergy(I, claims[1], _merkleProof(leaves, 1));
+        market.claimEnergy(I, claims[0], _merkleProof(leaves, 0));
         vm.assertEq(energyToken.balanceOf(households[3], _tokenId(I, 0)), 200, "minted once");
         vm.assertEq(energyToken.mintedWh(I), 200, "one leaf minted");
     }
@@ -983,9 +1002,9 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.IntervalNotSettled.selector, I + 7));
         market.claimEnergy(I + 7, claims[0], _merkleProof(leaves, 0));
         // once settled, the same claim goes through
-        market.settleInterval(I, c.prices, c.entries);
+        market.settleInterval(I, c.prices, c.zones, c.entries);
         market.claimEnergy(I, claims[0], _merkleProof(leaves, 0));
-        vm.assertEq(energyToken.balanceOf(households[2], _tokenId(I, 0)), 800, "claimed after settlement");
+        vm.assertEq(energyToken.balanceOf(households[3], _tokenId(I, 0)), 200, "claimed after settlement");
     }
 
     function test_claimEnergy_revertsInvalidEnergyProofForEmptyInterval() public {

@@ -8,7 +8,8 @@ import {
   type Hex,
   type PrivateKeyAccount,
 } from "viem";
-import type { MeterPosition, StandingOrder, Tariffs } from "../core/clearing.ts";
+import type { StandingOrder, Tariffs } from "../core/clearing.ts";
+import type { ZonalPosition, ZoneLimits } from "../core/zonalClearing.ts";
 import type { SignedReading } from "../metering/reading.ts";
 import type { ChainClient, TxRequest } from "./chainClient.ts";
 import type { Deployment } from "./deploy.ts";
@@ -89,20 +90,43 @@ export async function readClearingInput(
   chain: ChainClient,
   deployment: Deployment,
   interval: bigint,
-): Promise<{ readings: RecordedReading[]; positions: MeterPosition[] }> {
+): Promise<{ readings: RecordedReading[]; positions: ZonalPosition[]; zoneLimits: Map<number, ZoneLimits> }> {
   const readings = await readRecordedReadings(chain, deployment, interval);
-  const accounts = await readAccounts(
-    chain,
-    deployment,
-    readings.map((r) => r.owner),
-  );
+  const [accounts, zoneLimits] = await Promise.all([
+    readAccounts(
+      chain,
+      deployment,
+      readings.map((r) => r.owner),
+    ),
+    readZoneLimits(chain, deployment, [...new Set(readings.map((r) => r.zone))]),
+  ]);
   const positions = readings.map((r, i) => ({
     meterId: r.meterId,
+    zone: r.zone,
     exportWh: r.exportWh,
     importWh: r.importWh,
     ...(accounts[i] as AccountState),
   }));
-  return { readings, positions };
+  return { readings, positions, zoneLimits };
+}
+
+/** The limits settlement applies to each of `zones` (unlimited and free where never set). */
+export async function readZoneLimits(
+  chain: ChainClient,
+  deployment: Deployment,
+  zones: readonly number[],
+): Promise<Map<number, ZoneLimits>> {
+  const limits = await Promise.all(
+    zones.map((zone) =>
+      chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "zoneLimitsOf", args: [zone] }),
+    ),
+  );
+  return new Map(
+    zones.map((zone, k) => {
+      const l = limits[k] as { importCapWh: bigint; exportCapWh: bigint; feeMicroPerKwh: number };
+      return [zone, { importCapWh: l.importCapWh, exportCapWh: l.exportCapWh, feeMicroPerKwh: BigInt(l.feeMicroPerKwh) }];
+    }),
+  );
 }
 
 /** A registry meter record; `owner` is the zero address when the signer is unknown. */

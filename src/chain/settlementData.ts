@@ -1,6 +1,7 @@
 import { type Address, concat, encodeAbiParameters, type Hex, keccak256, zeroHash } from "viem";
 import type { Clearing, Fill } from "../core/clearing.ts";
 import { pairTrades } from "../core/settlement.ts";
+import type { ZonalClearing } from "../core/zonalClearing.ts";
 
 /** What the registry says about a meter, as settlement needs it. */
 export type MeterInfo = { owner: Address; meterId: number; zone: number; source: number };
@@ -49,6 +50,30 @@ export function entriesFor(readings: readonly RecordedReading[], fills: readonly
   });
 }
 
+/**
+ * The arguments of `settleInterval` for a clearing of the readings recorded in `interval`: the hub's
+ * prices, each zone's flow and prices, and the entries.
+ * @example callTx(keeper, deployment.market, energyMarketAbi, "settleInterval", settlementArgs(interval, clearing, readings))
+ */
+export function settlementArgs(interval: bigint, clearing: ZonalClearing, readings: readonly RecordedReading[]) {
+  return [
+    interval,
+    {
+      priceLowMicroPerKwh: clearing.hubLowMicroPerKwh,
+      priceHighMicroPerKwh: clearing.hubHighMicroPerKwh,
+      priceMicroPerKwh: clearing.hubPriceMicroPerKwh,
+    },
+    clearing.zones.map((z) => ({
+      zone: z.zone,
+      netExportWh: z.netExportWh,
+      priceLowMicroPerKwh: z.priceLowMicroPerKwh,
+      priceHighMicroPerKwh: z.priceHighMicroPerKwh,
+      priceMicroPerKwh: z.priceMicroPerKwh,
+    })),
+    entriesFor(readings, clearing.fills),
+  ] as const;
+}
+
 /** The energy token id of `meterId`'s export in `interval` (EnergyTokenId.encode). */
 export function energyTokenId(interval: bigint, zone: number, source: number, meterId: number): bigint {
   return (interval << 72n) | (BigInt(zone) << 40n) | (BigInt(source) << 32n) | BigInt(meterId);
@@ -63,8 +88,8 @@ export function pooledTokenId(id: bigint): bigint {
 export type EnergyClaim = { recipient: Address; sellerMeterId: number; tokenId: bigint; energyWh: bigint };
 
 /**
- * Every energy claim a settlement issues, in the contract's leaf order: one per trade pair (to the
- * buyer's owner, under the seller meter's token id), then one per meter with unsold export (to the
+ * Every energy claim a settlement issues, in the contract's leaf order: one per trade pair (zone by
+ * zone, then across zones; to the buyer's owner, under the seller meter's token id), then one per meter with unsold export (to the
  * grid account, under the pooled id).
  */
 export function energyClaims(
@@ -74,7 +99,8 @@ export function energyClaims(
   gridAccount: Address,
 ): EnergyClaim[] {
   const { fills } = clearing;
-  const claims: EnergyClaim[] = pairTrades(fills).map(({ seller, buyer, energyWh }) => {
+  const pairable = fills.map((f, i) => ({ ...f, zone: (readings[i] as RecordedReading).zone }));
+  const claims: EnergyClaim[] = pairTrades(pairable).map(({ seller, buyer, energyWh }) => {
     const s = readings[seller] as RecordedReading;
     return {
       recipient: (readings[buyer] as RecordedReading).owner,

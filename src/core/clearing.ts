@@ -75,80 +75,227 @@ export function effectiveOrder(p: MeterPosition, tariffs: Tariffs): EffectiveOrd
 
 type Curve = { supplyBelow: bigint; supplyAtOrBelow: bigint; demandAbove: bigint; demandAtOrAbove: bigint };
 
-const byPrice = (a: readonly [bigint, bigint], b: readonly [bigint, bigint]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+/** The tariff band: every price the clearing evaluates lies in [feedIn, retail]. */
+type Band = { feedIn: bigint; retail: bigint };
 
-/** Index of the first price in ascending `prices` that is >= x (strict: > x). */
-function searchPrices(prices: readonly (readonly [bigint, bigint])[], x: bigint, strict: boolean): number {
+/** The book's sellers ("ask": offers at asks) or buyers ("bid": demands at bids). */
+type Side = "ask" | "bid";
+
+const quantityOf = (o: EffectiveOrder, side: Side) => (side === "ask" ? o.offerWh : o.demandWh);
+
+const limitOf = (o: EffectiveOrder, side: Side) => (side === "ask" ? o.askMicroPerKwh : o.bidMicroPerKwh);
+
+/**
+ * Whether an order is on a side's curve: a non-zero quantity at a limit inside the band. An ask above
+ * retail or a bid below feed-in counts at no price of the band (nor fills), so leaving it out changes
+ * nothing and keeps every limit on a curve within the band.
+ */
+function onCurve(o: EffectiveOrder, side: Side, band: Band): boolean {
+  const limit = limitOf(o, side);
+  return quantityOf(o, side) !== 0n && limit >= band.feedIn && limit <= band.retail;
+}
+
+/**
+ * One side's curve: its orders (see `onCurve`) grouped by limit: `levels` distinct limits,
+ * `priceAt(k)` the k-th lowest, `whUpTo(k)` the Wh of the orders at the k lowest.
+ */
+type Ladder = { levels: number; priceAt: (k: number) => bigint; whUpTo: (k: number) => bigint };
+
+const compare = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Number of a ladder's levels priced below x (inclusive: at or below x). */
+function countBelow(ladder: Ladder, x: bigint, inclusive: boolean): number {
   let lo = 0;
-  let hi = prices.length;
+  let hi = ladder.levels;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const p = (prices[mid] as readonly [bigint, bigint])[0];
-    if (strict ? p <= x : p < x) lo = mid + 1;
+    const p = ladder.priceAt(mid);
+    if (inclusive ? p <= x : p < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/**
- * Supply and demand curves of a book: asks and bids sorted by price with cumulative quantities, so
- * each evaluation is a binary search. Building them is the O(n log n) part of clearing.
- */
-function curves(book: readonly EffectiveOrder[]): (x: bigint) => Curve {
-  const asks = book.filter((o) => o.offerWh !== 0n).map((o) => [o.askMicroPerKwh, o.offerWh] as const);
-  const bids = book.filter((o) => o.demandWh !== 0n).map((o) => [o.bidMicroPerKwh, o.demandWh] as const);
-  asks.sort(byPrice);
-  bids.sort(byPrice);
-  // supplyUpTo[i]: offered Wh of the i cheapest asks; demandFrom[i]: demanded Wh of bids i and above.
-  const supplyUpTo = [0n];
-  for (const [, q] of asks) supplyUpTo.push((supplyUpTo.at(-1) as bigint) + q);
-  const demandFrom = new Array<bigint>(bids.length + 1).fill(0n);
-  for (let i = bids.length - 1; i >= 0; i--)
-    demandFrom[i] = (demandFrom[i + 1] as bigint) + (bids[i] as readonly [bigint, bigint])[1];
-  return (x) => ({
-    supplyBelow: supplyUpTo[searchPrices(asks, x, false)] as bigint,
-    supplyAtOrBelow: supplyUpTo[searchPrices(asks, x, true)] as bigint,
-    demandAbove: demandFrom[searchPrices(bids, x, true)] as bigint,
-    demandAtOrAbove: demandFrom[searchPrices(bids, x, false)] as bigint,
-  });
+/** One side's orders (book indices) in ascending order of limit, with keys that ascend with the limits, equal where they are. */
+type ByLimit = { order: Int32Array; keys: Uint32Array };
+
+/** Radix-sort digits of 11 bits: three passes cover 32 bits, and a pass's 2048 counters stay cheap for tiny books. */
+const DIGIT_BITS = 11;
+const DIGIT_MASK = (1 << DIGIT_BITS) - 1;
+
+/** One stable counting-sort pass by the digit at `shift`: `from` scattered into `to`, keys and orders together. */
+function radixPass(from: ByLimit, to: ByLimit, shift: number): void {
+  const next = new Int32Array(DIGIT_MASK + 2);
+  for (let k = 0; k < from.keys.length; k++) {
+    const d = (((from.keys[k] as number) >>> shift) & DIGIT_MASK) + 1;
+    next[d] = (next[d] as number) + 1;
+  }
+  for (let d = 1; d <= DIGIT_MASK; d++) next[d] = (next[d] as number) + (next[d - 1] as number);
+  for (let k = 0; k < from.keys.length; k++) {
+    const key = from.keys[k] as number;
+    const d = (key >>> shift) & DIGIT_MASK;
+    const at = next[d] as number;
+    to.keys[at] = key;
+    to.order[at] = from.order[k] as number;
+    next[d] = at + 1;
+  }
 }
 
-/** Smallest x in [lo, hi] with pred(x), for a predicate false below some point and true from it on. */
-function firstTrue(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
+/**
+ * Sorts one side's orders on its curve by limit. Trick: the limits lie in the band, and the contract
+ * keeps retail within 32 bits, so the limits themselves serve as Uint32 keys for an LSD radix sort: a
+ * few linear passes, no comparator calls and no bigint comparisons, where sorting bigint tuples with a
+ * comparator cost most of the clearing. Wider tariffs take a comparator sort, with ranks as keys.
+ */
+function sortByLimit(book: readonly EffectiveOrder[], side: Side, band: Band): ByLimit {
+  const all = new Int32Array(book.length);
+  let count = 0;
+  for (let i = 0; i < book.length; i++) if (onCurve(book[i] as EffectiveOrder, side, band)) all[count++] = i;
+  const members = all.subarray(0, count);
+  let sorted: ByLimit = { order: members, keys: new Uint32Array(count) };
+  const limit = (i: number) => limitOf(book[i] as EffectiveOrder, side);
+  if (band.retail >= 2n ** 32n) {
+    const { order, keys } = sorted;
+    order.sort((i, j) => compare(limit(i), limit(j)));
+    for (let k = 1; k < order.length; k++) {
+      keys[k] = (keys[k - 1] as number) + (limit(order[k] as number) === limit(order[k - 1] as number) ? 0 : 1);
+    }
+    return sorted;
+  }
+  for (let k = 0; k < count; k++) sorted.keys[k] = Number(limit(members[k] as number));
+  let spare: ByLimit = { order: new Int32Array(count), keys: new Uint32Array(count) };
+  const bits = band.retail.toString(2).length;
+  for (let shift = 0; shift < bits; shift += DIGIT_BITS) {
+    radixPass(sorted, spare, shift);
+    [sorted, spare] = [spare, sorted];
+  }
+  return sorted;
+}
+
+/**
+ * Cumulative Wh per level, `level[i]` being order i's index among the distinct limits (-1: not on
+ * this side). Trick: the sums are done in Numbers, which allocate nothing where every bigint `+`
+ * allocates, and are provably exact: while the magnitudes of the integers summed add up to less than
+ * 2^53, every partial sum, in any grouping, is an integer below 2^53 and so exact; and a magnitude sum
+ * that reaches 2^53 comes out at 2^53 or more (rounding is monotone), so one check on it decides.
+ * Beyond that (no real book: 2^53 Wh is 9 TWh), the sums are redone in bigint.
+ */
+function cumulativeWh(book: readonly EffectiveOrder[], side: Side, level: Int32Array, levels: number): (k: number) => bigint {
+  const sums = new Float64Array(levels + 1);
+  let magnitude = 0;
+  for (let i = 0; i < book.length; i++) {
+    const k = (level[i] as number) + 1;
+    if (k === 0) continue;
+    const wh = Number(quantityOf(book[i] as EffectiveOrder, side));
+    sums[k] = (sums[k] as number) + wh;
+    magnitude += Math.abs(wh);
+  }
+  for (let k = 1; k <= levels; k++) sums[k] = (sums[k] as number) + (sums[k - 1] as number);
+  if (magnitude <= Number.MAX_SAFE_INTEGER) return (k) => BigInt(sums[k] as number);
+
+  const exact = new Array<bigint>(levels + 1).fill(0n);
+  for (let i = 0; i < book.length; i++) {
+    const k = (level[i] as number) + 1;
+    if (k !== 0) exact[k] = (exact[k] as bigint) + quantityOf(book[i] as EffectiveOrder, side);
+  }
+  for (let k = 1; k <= levels; k++) exact[k] = (exact[k] as bigint) + (exact[k - 1] as bigint);
+  return (k) => exact[k] as bigint;
+}
+
+/**
+ * Groups one side of the book by limit. Sorting the limits is the O(n log n) part of clearing (linear
+ * with the radix sort). Each level keeps one of its orders, whose limit is read only when a binary
+ * search asks for it: O(log n) of them per search, instead of a bigint array of every distinct limit.
+ */
+function ladder(book: readonly EffectiveOrder[], side: Side, band: Band): Ladder {
+  const { order, keys } = sortByLimit(book, side, band);
+  const firstOfLevel = new Int32Array(order.length);
+  const level = new Int32Array(book.length).fill(-1);
+  let levels = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
+    if (k === 0 || keys[k] !== keys[k - 1]) firstOfLevel[levels++] = i;
+    level[i] = levels - 1;
+  }
+  return {
+    levels,
+    priceAt: (k) => limitOf(book[firstOfLevel[k] as number] as EffectiveOrder, side),
+    whUpTo: cumulativeWh(book, side, level, levels),
+  };
+}
+
+/** Supply and demand at x: four binary searches over the distinct limits. */
+function curveAt(asks: Ladder, bids: Ladder, x: bigint): Curve {
+  const demandTotal = bids.whUpTo(bids.levels);
+  return {
+    supplyBelow: asks.whUpTo(countBelow(asks, x, false)),
+    supplyAtOrBelow: asks.whUpTo(countBelow(asks, x, true)),
+    demandAbove: demandTotal - bids.whUpTo(countBelow(bids, x, true)),
+    demandAtOrAbove: demandTotal - bids.whUpTo(countBelow(bids, x, false)),
+  };
+}
+
+/** First of a ladder's levels whose price satisfies pred (`levels` if none), for pred false up to some price, then true. */
+function firstTrue(ladder: Ladder, pred: (x: bigint) => boolean): number {
+  let lo = 0;
+  let hi = ladder.levels;
   while (lo < hi) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) hi = mid;
-    else lo = mid + 1n;
+    const mid = (lo + hi) >> 1;
+    if (pred(ladder.priceAt(mid))) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
 
-/** Fills one side: better-priced orders fully, ties at p pro rata with remainder to lowest ids. */
-function fillSide(
-  book: EffectiveOrder[],
-  quantity: (o: EffectiveOrder) => bigint,
-  isBetter: (o: EffectiveOrder) => boolean,
-  isTied: (o: EffectiveOrder) => boolean,
-  residualWh: bigint | undefined,
-): bigint[] {
-  const tiedWh = book.reduce((sum, o) => (isTied(o) ? sum + quantity(o) : sum), 0n);
-  const fills = book.map((o) => {
-    if (quantity(o) === 0n) return 0n;
-    if (isBetter(o)) return quantity(o);
-    if (!isTied(o)) return 0n;
-    return residualWh === undefined ? quantity(o) : (quantity(o) * residualWh) / tiedWh;
-  });
-  if (residualWh !== undefined) {
-    let remainder = residualWh - book.reduce((sum, o, i) => (isTied(o) ? sum + (fills[i] ?? 0n) : sum), 0n);
-    for (let i = 0; i < book.length && remainder > 0n; i++) {
-      const o = book[i] as EffectiveOrder;
-      if (isTied(o) && quantity(o) !== 0n) {
-        fills[i] = (fills[i] ?? 0n) + 1n;
-        remainder -= 1n;
-      }
-    }
+/*
+ * Equilibrium bounds. Both conditions are monotone in the price, and the curves only step at limits,
+ * so each bound is an end of the band or a limit inside it (docs/architecture.md): a binary search
+ * over each side's distinct limits (all inside the band, see `onCurve`) finds it, in place of one over
+ * every price of the band with a binary search per step.
+ */
+
+/** Least price of the band where pred holds, for pred false up to some price, then true (at retail at the latest). */
+function leastWhere(band: Band, sides: readonly Ladder[], pred: (x: bigint) => boolean): bigint {
+  let least = pred(band.feedIn) ? band.feedIn : band.retail;
+  for (const ladder of sides) {
+    const i = firstTrue(ladder, pred);
+    if (i < ladder.levels && ladder.priceAt(i) < least) least = ladder.priceAt(i);
   }
-  return fills;
+  return least;
+}
+
+/** Greatest price of the band where pred holds, for pred true (at feed-in at least) up to some price, then false. */
+function greatestWhere(band: Band, sides: readonly Ladder[], pred: (x: bigint) => boolean): bigint {
+  let greatest = pred(band.retail) ? band.retail : band.feedIn;
+  for (const ladder of sides) {
+    const i = firstTrue(ladder, (x) => !pred(x)) - 1;
+    if (i >= 0 && ladder.priceAt(i) > greatest) greatest = ladder.priceAt(i);
+  }
+  return greatest;
+}
+
+/** How the orders tied at the price on the long side share what remains: pro rata, remainder to lowest ids. */
+type Rationing = { residualWh: bigint; tiedWh: bigint; tied: number[]; sharedWh: bigint };
+
+const rationing = (residualWh: bigint, tiedWh: bigint): Rationing => ({ residualWh, tiedWh, tied: [], sharedWh: 0n });
+
+/**
+ * Fill of order i with `quantityWh` whose limit stands `standing` against the price (-1 better, 0 at
+ * it, 1 worse): all when better, or when tied on a side that is not rationed; its pro-rata share,
+ * rounded down, when tied on the rationed side (noted in `r`); none when worse.
+ */
+function fillOf(quantityWh: bigint, standing: number, i: number, r: Rationing | undefined): bigint {
+  if (quantityWh === 0n || standing > 0) return 0n;
+  if (standing < 0 || r === undefined) return quantityWh;
+  const share = (quantityWh * r.residualWh) / r.tiedWh;
+  r.tied.push(i);
+  r.sharedWh += share;
+  return share;
+}
+
+/** The orders that get one more Wh of what rounding down left: the lowest ids (the rest is under one Wh per tied order). */
+function leftOverTo(r: Rationing | undefined): number[] {
+  return r === undefined ? [] : r.tied.slice(0, Number(r.residualWh - r.sharedWh));
 }
 
 /**
@@ -156,8 +303,8 @@ function fillSide(
  * `ClearingVerifier.sol`): the price is the midpoint of the interval of equilibrium prices inside
  * [feed-in, retail], every order priced better than it is filled, ties on the long side are rationed
  * pro rata. Pure and deterministic: positions may arrive in any order. O(n log n): sorting the book
- * dominates; the equilibrium bounds are binary searches over the price band, each step a binary
- * search over the sorted curves.
+ * by meter id and each side by limit; the equilibrium bounds are binary searches over the distinct
+ * limits; the fills are one more pass.
  * @example
  * const tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 300_000n };
  * const seller = { meterId: 1, exportWh: 1000n, importWh: 0n, balanceMicro: 0n,
@@ -174,46 +321,39 @@ export function clearInterval(positions: readonly MeterPosition[], tariffs: Tari
     if (sorted[i]?.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${sorted[i]?.meterId} appears twice`);
   }
   const book = sorted.map((p) => effectiveOrder(p, tariffs));
-  const curveAt = curves(book);
+  const band: Band = { feedIn, retail };
+  const asks = ladder(book, "ask", band);
+  const bids = ladder(book, "bid", band);
 
   // Lowest price where demand strictly above it fits in supply at or below it; highest price where
-  // supply strictly below it fits in demand at or above it. Both predicates are monotone in x.
-  const low = firstTrue(feedIn, retail, (x) => {
-    const c = curveAt(x);
+  // supply strictly below it fits in demand at or above it.
+  const low = leastWhere(band, [asks, bids], (x) => {
+    const c = curveAt(asks, bids, x);
     return c.demandAbove <= c.supplyAtOrBelow;
   });
-  const high =
-    firstTrue(feedIn, retail + 1n, (x) => {
-      if (x > retail) return true;
-      const c = curveAt(x);
-      return c.supplyBelow > c.demandAtOrAbove;
-    }) - 1n;
+  const high = greatestWhere(band, [asks, bids], (x) => {
+    const c = curveAt(asks, bids, x);
+    return c.supplyBelow <= c.demandAtOrAbove;
+  });
   const price = (low + high) / 2n;
 
-  const at = curveAt(price);
+  const at = curveAt(asks, bids, price);
   const volume = min(at.supplyAtOrBelow, at.demandAtOrAbove);
-  const sellersRationed = at.supplyAtOrBelow > volume;
-  const buyersRationed = !sellersRationed && at.demandAtOrAbove > volume;
+  const sellers =
+    at.supplyAtOrBelow > volume ? rationing(volume - at.supplyBelow, at.supplyAtOrBelow - at.supplyBelow) : undefined;
+  const buyers =
+    !sellers && at.demandAtOrAbove > volume ? rationing(volume - at.demandAbove, at.demandAtOrAbove - at.demandAbove) : undefined;
 
-  const sold = fillSide(
-    book,
-    (o) => o.offerWh,
-    (o) => o.askMicroPerKwh < price,
-    (o) => o.askMicroPerKwh === price,
-    sellersRationed ? volume - at.supplyBelow : undefined,
-  );
-  const bought = fillSide(
-    book,
-    (o) => o.demandWh,
-    (o) => o.bidMicroPerKwh > price,
-    (o) => o.bidMicroPerKwh === price,
-    buyersRationed ? volume - at.demandAbove : undefined,
-  );
-  return {
-    priceLowMicroPerKwh: low,
-    priceHighMicroPerKwh: high,
-    priceMicroPerKwh: price,
-    fills: book.map((o, i) => ({ meterId: o.meterId, soldWh: sold[i] ?? 0n, boughtWh: bought[i] ?? 0n })),
-    tradedWh: volume,
-  };
+  const fills = new Array<Fill>(book.length);
+  for (let i = 0; i < book.length; i++) {
+    const o = book[i] as EffectiveOrder;
+    fills[i] = {
+      meterId: o.meterId,
+      soldWh: fillOf(o.offerWh, compare(o.askMicroPerKwh, price), i, sellers),
+      boughtWh: fillOf(o.demandWh, compare(price, o.bidMicroPerKwh), i, buyers),
+    };
+  }
+  for (const i of leftOverTo(sellers)) (fills[i] as Fill).soldWh += 1n;
+  for (const i of leftOverTo(buyers)) (fills[i] as Fill).boughtWh += 1n;
+  return { priceLowMicroPerKwh: low, priceHighMicroPerKwh: high, priceMicroPerKwh: price, fills, tradedWh: volume };
 }

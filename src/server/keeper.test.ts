@@ -15,11 +15,11 @@ import {
   readRecordedReadings,
   readTariffs,
 } from "../chain/market.ts";
-import { energyLeaf, energyTree, entriesFor } from "../chain/settlementData.ts";
+import { energyLeaf, energyTree, settlementArgs } from "../chain/settlementData.ts";
 import { type OpenCommunity, openCommunity } from "../cli/openCommunity.ts";
 import { communityOptions } from "../cli/options.ts";
-import { clearInterval } from "../core/clearing.ts";
 import { intervalBounds } from "../core/interval.ts";
+import { clearZonal } from "../core/zonalClearing.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
 import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
 import { createKeeper } from "./keeper.ts";
@@ -241,21 +241,13 @@ describe("keeper against the embedded chain", () => {
       callTx(c.community.gateway, c.deployment.market, energyMarketAbi, "submitReadings", [interval, readings]),
     ]);
     await c.chain.advanceTo(closesAt);
-    const { readings: recorded, positions } = await readClearingInput(c.chain, c.deployment, interval);
-    const clearing = clearInterval(positions, await readTariffs(c.chain, c.deployment));
+    const { readings: recorded, positions, zoneLimits } = await readClearingInput(c.chain, c.deployment, interval);
+    const clearing = clearZonal(positions, await readTariffs(c.chain, c.deployment), zoneLimits);
     const settle = (cl: typeof clearing, rs = recorded) =>
       c.chain.send([
-        callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", [
-          interval,
-          {
-            priceLowMicroPerKwh: cl.priceLowMicroPerKwh,
-            priceHighMicroPerKwh: cl.priceHighMicroPerKwh,
-            priceMicroPerKwh: cl.priceMicroPerKwh,
-          },
-          entriesFor(rs, cl.fills),
-        ]),
+        callTx(c.community.keeper, c.deployment.market, energyMarketAbi, "settleInterval", settlementArgs(interval, cl, rs)),
       ]);
-    await expectRevert(settle({ ...clearing, priceMicroPerKwh: clearing.priceMicroPerKwh + 1n }), "PriceOutOfBounds");
+    await expectRevert(settle({ ...clearing, hubPriceMicroPerKwh: clearing.hubPriceMicroPerKwh + 1n }), "PriceOutOfBounds");
     const seller = clearing.fills.findIndex((f) => f.soldWh > 0n);
     if (seller >= 0) {
       const fills = clearing.fills.map((f, i) => (i === seller ? { ...f, soldWh: f.soldWh - 1n } : f));

@@ -13,9 +13,9 @@ import {
   readNextIntervalToSettle,
   readTariffs,
 } from "../chain/market.ts";
-import { type EnergyClaim, energyClaims, entriesFor } from "../chain/settlementData.ts";
-import { clearInterval } from "../core/clearing.ts";
+import { type EnergyClaim, energyClaims, settlementArgs } from "../chain/settlementData.ts";
 import { intervalBounds } from "../core/interval.ts";
+import { clearZonal, type ZoneResult } from "../core/zonalClearing.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
 
 /** Supplies the signed readings of an interval (meters, a gateway's queue, a simulation). */
@@ -26,7 +26,12 @@ export type IntervalReport = {
   interval: bigint;
   startsAt: bigint;
   meters: number;
+  /** The hub price: every zone's price when no zone limit binds. */
   priceMicroPerKwh: bigint;
+  /** Each zone with meters: its net export and price, and whether a limit split it from the hub. */
+  zones: ZoneResult[];
+  /** What buyers paid beyond what sellers got (import fees and congestion rent), to the grid account. */
+  gridFeesMicro: bigint;
   tradedWh: bigint;
   exportWh: bigint;
   importWh: bigint;
@@ -157,22 +162,14 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
-    const [{ readings: recorded, positions }, tariffs, gridAccount] = await Promise.all([
+    const [{ readings: recorded, positions, zoneLimits }, tariffs, gridAccount] = await Promise.all([
       readClearingInput(chain, deployment, interval),
       readTariffs(chain, deployment),
       chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "gridAccount" }),
     ]);
-    const clearing = clearInterval(positions, tariffs);
+    const clearing = clearZonal(positions, tariffs, zoneLimits);
     const [receipt] = await chain.send([
-      callTx(settler, deployment.market, energyMarketAbi, "settleInterval", [
-        interval,
-        {
-          priceLowMicroPerKwh: clearing.priceLowMicroPerKwh,
-          priceHighMicroPerKwh: clearing.priceHighMicroPerKwh,
-          priceMicroPerKwh: clearing.priceMicroPerKwh,
-        },
-        entriesFor(recorded, clearing.fills),
-      ]),
+      callTx(settler, deployment.market, energyMarketAbi, "settleInterval", settlementArgs(interval, clearing, recorded)),
     ]);
     if (!receipt) throw new Error("no receipt for settleInterval");
     const [settled] = parseEventLogs({ abi: energyMarketAbi, eventName: "IntervalSettled", logs: receipt.logs });
@@ -182,6 +179,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
       startsAt,
       meters: recorded.length,
       priceMicroPerKwh: settled.args.priceMicroPerKwh,
+      zones: clearing.zones,
+      gridFeesMicro: settled.args.gridFeesMicro,
       tradedWh: settled.args.tradedWh,
       exportWh: recorded.reduce((s, r) => s + r.exportWh, 0n),
       importWh: recorded.reduce((s, r) => s + r.importWh, 0n),

@@ -50,6 +50,25 @@ interface IEnergyMarket {
         uint64 priceMicroPerKwh;
     }
 
+    /// @notice A grid zone's limits, set by the grid operator (docs/architecture.md, "Grid zones"): Wh of
+    /// community trades that may enter or leave the zone per interval (type(uint64).max: unlimited) and the
+    /// fee per kWh on energy the zone imports from another zone. A zone never configured is unlimited and free.
+    struct ZoneLimits {
+        uint64 importCapWh;
+        uint64 exportCapWh;
+        uint32 feeMicroPerKwh;
+    }
+
+    /// @notice One zone of a clearing: its net export (sold - bought by its meters; negative: import) and
+    /// its price with the bounds it is the midpoint of. The hub's prices come as {Prices}.
+    struct ZoneClearing {
+        uint16 zone;
+        int64 netExportWh;
+        uint64 priceLowMicroPerKwh;
+        uint64 priceHighMicroPerKwh;
+        uint64 priceMicroPerKwh;
+    }
+
     /// @notice One meter in a settlement, packed into two words to keep calldata small (see {MeterEntry}):
     /// `meter` = owner << 96 | meterId << 64 | zone << 48 | source << 40, as recorded with the reading;
     /// `energy` = exportWh << 192 | importWh << 128 | soldWh << 64 | boughtWh: the reading and the fill.
@@ -142,8 +161,22 @@ interface IEnergyMarket {
     error BetterOrderLeftOut(uint32 meterId, uint64 filledWh, uint64 requiredWh);
     /// @notice Orders at exactly the clearing price were not rationed pro rata (remainder to lowest ids).
     error TieNotProRata(uint32 meterId, uint64 filledWh, uint64 expectedWh);
-    /// @notice Sold and bought energy differ.
-    error ClearingNotBalanced(uint256 soldWh, uint256 boughtWh);
+    /// @notice A zone's meters did not sell minus buy exactly its net export.
+    error ZoneNotBalanced(uint16 zone, int256 netExportWh, int256 soldMinusBoughtWh);
+    /// @notice Zones must be listed in strictly increasing id, each with at least one meter.
+    error ZonesNotSorted(uint16 zone);
+    /// @notice A listed zone has no meter in the settlement.
+    error ZoneWithoutMeters(uint16 zone);
+    /// @notice A meter's zone is not in the settlement's zone list.
+    error ZoneNotListed(uint16 zone);
+    /// @notice A zone's net export is not the flow the rule gives at the hub price.
+    error ZoneFlowMismatch(uint16 zone, int256 netExportWh, int256 expectedWh);
+    /// @notice A zone's price bounds lie outside its window, or its price is not their midpoint.
+    error ZonePriceOutOfWindow(uint16 zone, uint64 priceMicroPerKwh, uint64 windowLow, uint64 windowHigh);
+    /// @notice A zone's price bound does not clear the zone given its net export.
+    error ZonePriceNotEquilibrium(uint16 zone, uint64 boundMicroPerKwh);
+    /// @notice A zone's price bound is not the lowest (or highest) equilibrium price in its window.
+    error ZonePriceNotExtreme(uint16 zone, uint64 boundMicroPerKwh);
     /// @notice The grid account cannot pay for the surplus it must buy at the feed-in tariff.
     error InsufficientGridEscrow(uint256 required, uint256 available);
 
@@ -163,8 +196,10 @@ interface IEnergyMarket {
     event Deposited(address indexed account, address indexed payer, uint256 amount, uint256 debtRepaid);
     /// @notice Settlement tokens left escrow.
     event Withdrawn(address indexed account, uint256 amount);
-    /// @notice An interval was cleared and settled. Who traded what is in the settlement's calldata (the
-    /// entries) and, for energy, under `energyRoot`.
+    /// @notice An interval was cleared and settled at hub price `priceMicroPerKwh` (zones' prices are in
+    /// {ZoneCleared}). `gridFeesMicro`: what buyers paid beyond what their sellers got, to the grid account
+    /// (import fees and congestion rent between zones). Who traded what is in the settlement's calldata
+    /// (the entries) and, for energy, under `energyRoot`.
     event IntervalSettled(
         uint64 indexed interval,
         uint64 priceMicroPerKwh,
@@ -172,8 +207,16 @@ interface IEnergyMarket {
         uint256 toGridWh,
         uint256 fromGridWh,
         uint256 trades,
+        uint256 gridFeesMicro,
         bytes32 energyRoot
     );
+    /// @notice A zone's result in a settled interval (one per zone with meters). `capacityBound`: one of its
+    /// capacities limited its trade with other zones, so its price split from the hub's.
+    event ZoneCleared(
+        uint64 indexed interval, uint16 indexed zone, int64 netExportWh, uint64 priceMicroPerKwh, bool capacityBound
+    );
+    /// @notice The grid operator set a zone's limits; they apply to every interval settled from now on.
+    event ZoneLimitsSet(uint16 indexed zone, uint64 importCapWh, uint64 exportCapWh, uint32 feeMicroPerKwh);
     /// @notice Energy tokens of a settled interval were minted to their recipient.
     event EnergyClaimed(uint64 indexed interval, address indexed recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh);
     /// @notice The grid tariffs changed; they apply to every interval settled from now on.
@@ -198,9 +241,17 @@ interface IEnergyMarket {
     /// @notice Withdraws `amount` from the caller's escrow.
     function withdraw(uint256 amount) external;
 
-    /// @notice Verifies the clearing given by `prices` and the fills in `entries` (one per recorded reading,
-    /// in meter-id order) and settles the interval in the same step.
-    function settleInterval(uint64 interval, Prices calldata prices, Entry[] calldata entries) external;
+    /// @notice Verifies the clearing given by the hub's `prices`, the `zones` (each zone with meters, in
+    /// increasing id) and the fills in `entries` (one per recorded reading, in meter-id order), and settles
+    /// the interval in the same step. With one unlimited, free zone, the hub price is the market price.
+    function settleInterval(uint64 interval, Prices calldata prices, ZoneClearing[] calldata zones, Entry[] calldata entries)
+        external;
+
+    /// @notice Sets a zone's import and export capacities and its import fee. Grid operators only.
+    function setZoneLimits(uint16 zone, ZoneLimits calldata limits) external;
+
+    /// @notice The limits settlement applies to `zone` (unlimited and free if never set).
+    function zoneLimitsOf(uint16 zone) external view returns (ZoneLimits memory);
 
     /// @notice Mints the energy tokens of one leaf of a settled interval's energy root to its recipient.
     /// Anyone may call it; each leaf is redeemed once.

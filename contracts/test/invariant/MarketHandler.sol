@@ -170,7 +170,7 @@ contract MarketHandler is MarketFixture {
         uint64 next = market.nextIntervalToSettle();
         if (next == firstInterval) return;
         Clearing memory c = _referenceClearing(next - 1);
-        try market.settleInterval(next - 1, c.prices, c.entries) {
+        try market.settleInterval(next - 1, c.prices, c.zones, c.entries) {
             ghostDoubleSettles++;
         } catch {}
         calls["settleAgain"]++;
@@ -259,7 +259,7 @@ contract MarketHandler is MarketFixture {
         uint64 before = market.nextIntervalToSettle();
 
         vm.recordLogs();
-        try market.settleInterval(interval, c.prices, c.entries) {}
+        try market.settleInterval(interval, c.prices, c.zones, c.entries) {}
         catch (bytes memory err) {
             vm.getRecordedLogs();
             ghostSettleFailures++;
@@ -306,10 +306,11 @@ contract MarketHandler is MarketFixture {
             Vm.Log memory l = logs[k];
             if (l.emitter != address(market) || l.topics[0] != IEnergyMarket.IntervalSettled.selector) continue;
             if (uint256(l.topics[1]) != interval) return false;
-            (uint64 p, uint256 traded, uint256 toGrid, uint256 fromGrid, uint256 n, bytes32 r) =
-                abi.decode(l.data, (uint64, uint256, uint256, uint256, uint256, bytes32));
+            (uint64 p, uint256 traded, uint256 toGrid, uint256 fromGrid, uint256 n, uint256 fees, bytes32 r) =
+                abi.decode(l.data, (uint64, uint256, uint256, uint256, uint256, uint256, bytes32));
+            // Every handler zone is unlimited and free: one price, so no fees.
             return p == price && traded == x.tradedWh && toGrid == x.toGridWh && fromGrid == x.fromGridWh
-                && n == x.trades && r == root;
+                && n == x.trades && fees == 0 && r == root;
         }
         return false;
     }

@@ -93,6 +93,7 @@ abstract contract MarketFixture is Test {
     /// @dev A clearing as `settleInterval` takes it.
     struct Clearing {
         IEnergyMarket.Prices prices;
+        IEnergyMarket.ZoneClearing[] zones;
         IEnergyMarket.Entry[] entries;
     }
 
@@ -455,42 +456,16 @@ abstract contract MarketFixture is Test {
         uint64 p = uint64((uint256(c.prices.priceLowMicroPerKwh) + c.prices.priceHighMicroPerKwh) / 2);
         c.prices.priceMicroPerKwh = p;
 
-        (uint256 sBelowP, uint256 sAtP, uint256 dAboveP, uint256 dAtP) = _curve(b, p);
-        uint256 volume = sAtP < dAtP ? sAtP : dAtP;
-        bool sellersRationed = sAtP > volume;
-        bool buyersRationed = !sellersRationed && dAtP > volume;
-
+        // Every fixture zone is unlimited and free unless a test sets limits, so every zone trades at p; the
+        // hub's shortfall is covered by tied sellers first, then by tied buyers staying out, shared among
+        // zones pro rata (docs/architecture.md, "Grid zones"), and each zone then clears at p around its flow.
         uint256 n = b.length;
+        uint16[] memory ids = _zoneIds(b);
+        int256[] memory flows = _uniformFlows(b, ids, p);
         uint64[] memory sold = new uint64[](n);
         uint64[] memory bought = new uint64[](n);
-        uint64[] memory qty = new uint64[](n);
-        bool[] memory tied = new bool[](n);
-
-        // sellers
-        for (uint256 i; i < n; ++i) {
-            qty[i] = b[i].offerWh;
-            tied[i] = b[i].ask == p && sellersRationed;
-            if (b[i].ask < p || (b[i].ask == p && !sellersRationed)) sold[i] = b[i].offerWh;
-        }
-        if (sellersRationed) {
-            uint64[] memory shares = _proRata(qty, tied, volume - sBelowP, sAtP - sBelowP);
-            for (uint256 i; i < n; ++i) {
-                if (tied[i]) sold[i] = shares[i];
-            }
-        }
-        // buyers
-        for (uint256 i; i < n; ++i) {
-            qty[i] = b[i].demandWh;
-            tied[i] = b[i].bid == p && buyersRationed;
-            if (b[i].demandWh != 0 && (b[i].bid > p || (b[i].bid == p && !buyersRationed))) {
-                bought[i] = b[i].demandWh;
-            }
-        }
-        if (buyersRationed) {
-            uint64[] memory shares = _proRata(qty, tied, volume - dAboveP, dAtP - dAboveP);
-            for (uint256 i; i < n; ++i) {
-                if (tied[i]) bought[i] = shares[i];
-            }
+        for (uint256 k; k < ids.length; ++k) {
+            _fillZone(b, ids[k], p, flows[k], sold, bought);
         }
 
         c.entries = new IEnergyMarket.Entry[](n);
@@ -499,6 +474,155 @@ abstract contract MarketFixture is Test {
                 meter: MeterEntry.meterWord(b[i].owner, b[i].meterId, b[i].zone, b[i].source),
                 energy: MeterEntry.readingWord(b[i].exportWh, b[i].importWh) | (uint256(sold[i]) << 64) | bought[i]
             });
+        }
+        c.zones = _uniformZones(c);
+    }
+
+    /// @dev The zones of a clearing in which no zone limit binds (every zone unlimited and free, as the
+    /// fixture's zones are unless a test sets limits): each zone with meters at the single price, its net
+    /// export what its meters sold minus bought.
+    function _uniformZones(Clearing memory c) internal pure returns (IEnergyMarket.ZoneClearing[] memory zones) {
+        uint256[] memory ord = _byZone(c);
+        uint256 count;
+        for (uint256 j; j < ord.length; ++j) {
+            if (j == 0 || _zoneAt(c, ord[j]) != _zoneAt(c, ord[j - 1])) ++count;
+        }
+        zones = new IEnergyMarket.ZoneClearing[](count);
+        uint64 p = c.prices.priceMicroPerKwh;
+        uint256 k;
+        for (uint256 j; j < ord.length; ++j) {
+            if (j != 0 && _zoneAt(c, ord[j]) != _zoneAt(c, ord[j - 1])) ++k;
+            IEnergyMarket.ZoneClearing memory z = zones[k];
+            z.zone = _zoneAt(c, ord[j]);
+            z.netExportWh += int64(_soldAt(c, ord[j])) - int64(_boughtAt(c, ord[j]));
+            (z.priceLowMicroPerKwh, z.priceHighMicroPerKwh, z.priceMicroPerKwh) = (p, p, p);
+        }
+    }
+
+    /// @dev Entry indexes grouped by zone (increasing zone id), in meter-id order inside each zone.
+    function _byZone(Clearing memory c) internal pure returns (uint256[] memory ord) {
+        uint256 n = c.entries.length;
+        ord = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 j = i;
+            while (j > 0 && _zoneAt(c, ord[j - 1]) > _zoneAt(c, i)) {
+                ord[j] = ord[j - 1];
+                --j;
+            }
+            ord[j] = i;
+        }
+    }
+
+    /// @dev The distinct zones of a book, increasing.
+    function _zoneIds(BookEntry[] memory b) internal pure returns (uint16[] memory ids) {
+        uint16[] memory all = new uint16[](b.length);
+        uint256 count;
+        for (uint256 i; i < b.length; ++i) {
+            uint256 j = count;
+            bool seen;
+            for (uint256 k; k < count; ++k) {
+                if (all[k] == b[i].zone) seen = true;
+            }
+            if (seen) continue;
+            while (j > 0 && all[j - 1] > b[i].zone) {
+                all[j] = all[j - 1];
+                --j;
+            }
+            all[j] = b[i].zone;
+            ++count;
+        }
+        ids = new uint16[](count);
+        for (uint256 k; k < count; ++k) {
+            ids[k] = all[k];
+        }
+    }
+
+    /// @dev S<, S, D>, D of one zone at x.
+    function _zoneCurve(BookEntry[] memory b, uint16 zone, uint256 x) internal pure returns (int256[4] memory sums) {
+        for (uint256 i; i < b.length; ++i) {
+            if (b[i].zone != zone) continue;
+            if (b[i].ask < x) sums[0] += int256(uint256(b[i].offerWh));
+            if (b[i].ask <= x) sums[1] += int256(uint256(b[i].offerWh));
+            if (b[i].bid > x) sums[2] += int256(uint256(b[i].demandWh));
+            if (b[i].bid >= x) sums[3] += int256(uint256(b[i].demandWh));
+        }
+    }
+
+    /// @dev Net exports of unlimited, free zones at price p: from S< - D up, tied sellers' Wh first.
+    function _uniformFlows(BookEntry[] memory b, uint16[] memory ids, uint64 p) internal pure returns (int256[] memory e) {
+        uint256 z = ids.length;
+        e = new int256[](z);
+        int256[] memory sellerSlack = new int256[](z);
+        int256[] memory buyerSlack = new int256[](z);
+        int256 shortWh;
+        int256 sellerTotal;
+        int256 buyerTotal;
+        for (uint256 k; k < z; ++k) {
+            int256[4] memory c = _zoneCurve(b, ids[k], p);
+            e[k] = c[0] - c[3]; // lo
+            sellerSlack[k] = c[1] - c[0];
+            buyerSlack[k] = c[3] - c[2];
+            shortWh -= e[k];
+            sellerTotal += sellerSlack[k];
+            buyerTotal += buyerSlack[k];
+        }
+        bool sellers = shortWh <= sellerTotal;
+        int256 residual = sellers ? shortWh : shortWh - sellerTotal;
+        int256 total = sellers ? sellerTotal : buyerTotal;
+        int256 handed;
+        for (uint256 k; k < z; ++k) {
+            int256 slack = sellers ? sellerSlack[k] : buyerSlack[k];
+            int256 share = total == 0 ? int256(0) : slack * residual / total;
+            e[k] += share + (sellers ? int256(0) : sellerSlack[k]);
+            handed += share;
+        }
+        for (uint256 k; k < z && handed < residual; ++k) {
+            if ((sellers ? sellerSlack[k] : buyerSlack[k]) > 0) {
+                e[k] += 1;
+                handed += 1;
+            }
+        }
+    }
+
+    /// @dev The fills of one zone at price p with net export e: sellers sell min(S, D + e), buyers buy
+    /// that minus e; the long side's ties share pro rata (remainder to the lowest meter ids).
+    function _fillZone(
+        BookEntry[] memory b,
+        uint16 zone,
+        uint64 p,
+        int256 e,
+        uint64[] memory sold,
+        uint64[] memory bought
+    ) internal pure {
+        uint256 n = b.length;
+        int256[4] memory c = _zoneCurve(b, zone, p);
+        bool sellersRationed = c[1] > c[3] + e;
+        bool buyersRationed = c[3] + e > c[1];
+        uint64[] memory qty = new uint64[](n);
+        bool[] memory tied = new bool[](n);
+        for (uint256 i; i < n; ++i) {
+            if (b[i].zone != zone) continue;
+            qty[i] = b[i].offerWh;
+            tied[i] = b[i].ask == p && sellersRationed;
+            if (b[i].ask < p || (b[i].ask == p && !sellersRationed)) sold[i] = b[i].offerWh;
+        }
+        if (sellersRationed) {
+            uint64[] memory shares = _proRata(qty, tied, uint256(c[3] + e - c[0]), uint256(c[1] - c[0]));
+            for (uint256 i; i < n; ++i) {
+                if (tied[i]) sold[i] = shares[i];
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            if (b[i].zone != zone) continue;
+            qty[i] = b[i].demandWh;
+            tied[i] = b[i].bid == p && buyersRationed;
+            if (b[i].demandWh != 0 && (b[i].bid > p || (b[i].bid == p && !buyersRationed))) bought[i] = b[i].demandWh;
+        }
+        if (buyersRationed) {
+            uint64[] memory shares = _proRata(qty, tied, uint256(c[1] - e - c[2]), uint256(c[3] - c[2]));
+            for (uint256 i; i < n; ++i) {
+                if (tied[i]) bought[i] = shares[i];
+            }
         }
     }
 
@@ -528,7 +652,7 @@ abstract contract MarketFixture is Test {
     /// @dev Settles `interval` with the reference clearing.
     function _settle(uint64 interval) internal returns (Clearing memory c) {
         c = _referenceClearing(interval);
-        market.settleInterval(interval, c.prices, c.entries);
+        market.settleInterval(interval, c.prices, c.zones, c.entries);
     }
 
     /// @dev Settles every interval from the market's next one up to and including `last` (time must allow).
@@ -595,6 +719,13 @@ abstract contract MarketFixture is Test {
             priceHighMicroPerKwh: c.prices.priceHighMicroPerKwh,
             priceMicroPerKwh: c.prices.priceMicroPerKwh
         });
+        d.zones = new IEnergyMarket.ZoneClearing[](c.zones.length);
+        for (uint256 k; k < c.zones.length; ++k) {
+            IEnergyMarket.ZoneClearing memory z = c.zones[k];
+            d.zones[k] = IEnergyMarket.ZoneClearing(
+                z.zone, z.netExportWh, z.priceLowMicroPerKwh, z.priceHighMicroPerKwh, z.priceMicroPerKwh
+            );
+        }
         d.entries = new IEnergyMarket.Entry[](c.entries.length);
         for (uint256 i; i < c.entries.length; ++i) {
             d.entries[i] = IEnergyMarket.Entry({meter: c.entries[i].meter, energy: c.entries[i].energy});
@@ -603,35 +734,64 @@ abstract contract MarketFixture is Test {
 
     // ------------------------------------------------------------------ expected settlement
 
-    /// @dev The trades: seller k's fill covers [S_k, S_k + sold_k) of the traded energy and buyer k's
-    /// [B_k, B_k + bought_k), both cumulated in entry order; each non-empty overlap is one trade, in
-    /// order of where it starts (sellers outer, buyers inner gives exactly that order).
+    /// @dev The trades: inside each zone first, then across zones with what is left. In each round, seller
+    /// k's remaining fill covers [S_k, S_k + left_k) of that round's energy and buyer k's [B_k, B_k + left_k),
+    /// both cumulated in (zone, meter id) order; each non-empty overlap is one trade, in order of where it
+    /// starts (sellers outer, buyers inner gives exactly that order).
     function _trades(Clearing memory c) internal pure returns (Trade[] memory t) {
         uint256 n = c.entries.length;
-        uint256 count;
-        for (uint256 pass; pass < 2; ++pass) {
-            uint256 k;
-            uint256 sellerStart;
-            for (uint256 s; s < n; ++s) {
-                uint256 sellerEnd = sellerStart + _soldAt(c, s);
-                uint256 buyerStart;
-                for (uint256 b; b < n && buyerStart < sellerEnd; ++b) {
-                    uint256 buyerEnd = buyerStart + _boughtAt(c, b);
-                    uint256 from = sellerStart > buyerStart ? sellerStart : buyerStart;
-                    uint256 to = sellerEnd < buyerEnd ? sellerEnd : buyerEnd;
-                    if (to > from) {
-                        if (pass == 1) t[k] = Trade(s, b, uint64(to - from));
-                        ++k;
-                    }
-                    buyerStart = buyerEnd;
-                }
-                sellerStart = sellerEnd;
-            }
-            if (pass == 0) {
-                count = k;
-                t = new Trade[](count);
-            }
+        uint256[] memory ord = _byZone(c);
+        uint256[] memory soldLeft = new uint256[](n);
+        uint256[] memory boughtLeft = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            soldLeft[i] = _soldAt(c, i);
+            boughtLeft[i] = _boughtAt(c, i);
         }
+        Trade[] memory all = new Trade[](2 * n + 1);
+        uint256 count;
+        uint256 start;
+        while (start < n) {
+            uint256 end = start;
+            while (end < n && _zoneAt(c, ord[end]) == _zoneAt(c, ord[start])) ++end;
+            count = _overlaps(ord, start, end, soldLeft, boughtLeft, all, count);
+            start = end;
+        }
+        count = _overlaps(ord, 0, n, soldLeft, boughtLeft, all, count);
+        t = new Trade[](count);
+        for (uint256 k; k < count; ++k) {
+            t[k] = all[k];
+        }
+    }
+
+    /// @dev Appends the overlaps of positions [from, to) of `ord` to `all`, then takes them off what is left.
+    function _overlaps(
+        uint256[] memory ord,
+        uint256 from,
+        uint256 to,
+        uint256[] memory soldLeft,
+        uint256[] memory boughtLeft,
+        Trade[] memory all,
+        uint256 count
+    ) internal pure returns (uint256) {
+        uint256 first = count;
+        uint256 sellerStart;
+        for (uint256 s = from; s < to; ++s) {
+            uint256 sellerEnd = sellerStart + soldLeft[ord[s]];
+            uint256 buyerStart;
+            for (uint256 b = from; b < to && buyerStart < sellerEnd; ++b) {
+                uint256 buyerEnd = buyerStart + boughtLeft[ord[b]];
+                uint256 lo = sellerStart > buyerStart ? sellerStart : buyerStart;
+                uint256 hi = sellerEnd < buyerEnd ? sellerEnd : buyerEnd;
+                if (hi > lo) all[count++] = Trade(ord[s], ord[b], uint64(hi - lo));
+                buyerStart = buyerEnd;
+            }
+            sellerStart = sellerEnd;
+        }
+        for (uint256 k = first; k < count; ++k) {
+            soldLeft[all[k].seller] -= all[k].energyWh;
+            boughtLeft[all[k].buyer] -= all[k].energyWh;
+        }
+        return count;
     }
 
     function _cost(uint256 energyWh, uint256 price) internal pure returns (uint256) {
@@ -692,9 +852,9 @@ abstract contract MarketFixture is Test {
         bytes32 root = _energyRoot(interval, c);
         vm.expectEmit(true, true, true, true, address(market));
         emit IEnergyMarket.IntervalSettled(
-            interval, c.prices.priceMicroPerKwh, x.tradedWh, x.toGridWh, x.fromGridWh, x.trades, root
+            interval, c.prices.priceMicroPerKwh, x.tradedWh, x.toGridWh, x.fromGridWh, x.trades, 0, root
         );
-        market.settleInterval(interval, c.prices, c.entries);
+        market.settleInterval(interval, c.prices, c.zones, c.entries);
         vm.assertEq(market.energyRootOf(interval), root, "energy root");
         for (uint256 i; i < b.length; ++i) {
             vm.assertEq(_balance(b[i].owner), x.balances[i], "household balance after settlement");
