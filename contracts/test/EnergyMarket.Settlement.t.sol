@@ -66,50 +66,6 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _warpToClose(I);
     }
 
-    /// @dev Everything a failed settlement must leave alone.
-    struct State {
-        uint64 next;
-        uint256 minted;
-        bytes32 root;
-        uint256 ledgerSum;
-        int256[] balances;
-        int256 gridBalance;
-        uint256 heldByMarket;
-    }
-
-    function _state() internal view returns (State memory s) {
-        s.next = market.nextIntervalToSettle();
-        s.minted = energyToken.mintedWh(I);
-        s.root = market.energyRootOf(I);
-        s.ledgerSum = _ledgerSum();
-        s.balances = new int256[](households.length);
-        for (uint256 i; i < households.length; ++i) {
-            s.balances[i] = _balance(households[i]);
-        }
-        s.gridBalance = _balance(grid);
-        s.heldByMarket = credit.balanceOf(address(market));
-    }
-
-    function _assertUnchanged(State memory a) internal view {
-        State memory b = _state();
-        vm.assertEq(b.next, a.next, "next interval moved");
-        vm.assertEq(b.minted, a.minted, "energy minted");
-        vm.assertEq(b.root, a.root, "energy root set");
-        vm.assertEq(b.ledgerSum, a.ledgerSum, "ledger sum changed");
-        vm.assertEq(b.gridBalance, a.gridBalance, "grid balance changed");
-        vm.assertEq(b.heldByMarket, a.heldByMarket, "market holdings changed");
-        for (uint256 i; i < a.balances.length; ++i) {
-            vm.assertEq(b.balances[i], a.balances[i], "balance changed");
-        }
-    }
-
-    function _expectSettleRevertAt(uint64 interval, Clearing memory c, bytes memory err) internal {
-        State memory before = _state();
-        vm.expectRevert(err);
-        market.settleInterval(interval, c.prices, c.zones, c.entries);
-        _assertUnchanged(before);
-    }
-
     function _expectSettleRevert(Clearing memory c, bytes memory err) internal {
         _expectSettleRevertAt(I, c, err);
     }
@@ -120,15 +76,6 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(_boughtAt(c, i), bought, "entry bought");
     }
 
-    function _claim(address recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh)
-        internal
-        pure
-        returns (IEnergyMarket.EnergyClaim memory)
-    {
-        return IEnergyMarket.EnergyClaim({
-            recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
-        });
-    }
 
     // ------------------------------------------------------------------ valid settlements
 
@@ -238,18 +185,6 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(energyToken.balanceOf(households[3], _tokenId(I, 1)), 333, "energy of meter 2");
     }
 
-    function _assertClaim(
-        IEnergyMarket.EnergyClaim memory got,
-        address recipient,
-        uint32 sellerMeterId,
-        uint256 tokenId,
-        uint64 energyWh
-    ) internal pure {
-        vm.assertEq(got.recipient, recipient, "claim recipient");
-        vm.assertEq(got.sellerMeterId, sellerMeterId, "claim seller");
-        vm.assertEq(got.tokenId, tokenId, "claim token id");
-        vm.assertEq(got.energyWh, energyWh, "claim energy");
-    }
 
     function test_settleInterval_settlesEmptyInterval() public {
         _warpToClose(I);
@@ -472,10 +407,10 @@ contract EnergyMarketSettlementTest is MarketFixture {
     function test_settleInterval_revertsWhenSettledTwice() public {
         _scenarioS();
         Clearing memory c = _settle(I);
-        State memory before = _state();
+        SettleState memory before = _settleState(I);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.IntervalOutOfOrder.selector, I, I + 1));
         market.settleInterval(I, c.prices, c.zones, c.entries);
-        _assertUnchanged(before);
+        _assertSettleUnchanged(I, before);
     }
 
     function test_settleInterval_revertsIntervalOutOfOrder() public {

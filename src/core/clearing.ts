@@ -298,6 +298,21 @@ function leftOverTo(r: Rationing | undefined): number[] {
   return r === undefined ? [] : r.tied.slice(0, Number(r.residualWh - r.sharedWh));
 }
 
+/** Refuses tariffs no clearing price can lie between: feed-in must be positive and not above retail. */
+export function checkTariffs(tariffs: Tariffs): void {
+  const { feedInMicroPerKwh: feedIn, retailMicroPerKwh: retail } = tariffs;
+  if (feedIn <= 0n || feedIn > retail) throw new RangeError(`invalid tariffs: feed-in ${feedIn}, retail ${retail}`);
+}
+
+/** Positions in increasing meter id (the order the contract settles them in); refuses a meter twice. */
+export function byMeterId<P extends { meterId: number }>(positions: readonly P[]): P[] {
+  const sorted = [...positions].sort((a, b) => a.meterId - b.meterId);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]?.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${sorted[i]?.meterId} appears twice`);
+  }
+  return sorted;
+}
+
 /**
  * Clears one interval as a uniform-price double auction (the rule is in docs/architecture.md and
  * `ClearingVerifier.sol`): the price is the midpoint of the interval of equilibrium prices inside
@@ -314,12 +329,9 @@ function leftOverTo(r: Rationing | undefined): number[] {
  * clearInterval([buyer, seller], tariffs).priceMicroPerKwh // 100_000n: supply is long, price falls to the ask
  */
 export function clearInterval(positions: readonly MeterPosition[], tariffs: Tariffs): Clearing {
+  checkTariffs(tariffs);
   const { feedInMicroPerKwh: feedIn, retailMicroPerKwh: retail } = tariffs;
-  if (feedIn <= 0n || feedIn > retail) throw new RangeError(`invalid tariffs: feed-in ${feedIn}, retail ${retail}`);
-  const sorted = [...positions].sort((a, b) => a.meterId - b.meterId);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${sorted[i]?.meterId} appears twice`);
-  }
+  const sorted = byMeterId(positions);
   const book = sorted.map((p) => effectiveOrder(p, tariffs));
   const band: Band = { feedIn, retail };
   const asks = ladder(book, "ask", band);

@@ -1,4 +1,12 @@
-import { type EffectiveOrder, effectiveOrder, type Fill, type MeterPosition, type Tariffs } from "./clearing.ts";
+import {
+  byMeterId,
+  checkTariffs,
+  type EffectiveOrder,
+  effectiveOrder,
+  type Fill,
+  type MeterPosition,
+  type Tariffs,
+} from "./clearing.ts";
 
 /** The largest capacity a zone can have (uint64): a zone with this capacity is never clipped in practice. */
 export const UNLIMITED_WH = 2n ** 64n - 1n;
@@ -329,11 +337,6 @@ function fillZone(zone: ZoneBook, priceMicroPerKwh: bigint, netExportWh: bigint)
   return { sold, bought };
 }
 
-function validateTariffs(tariffs: Tariffs): void {
-  const { feedInMicroPerKwh: feedIn, retailMicroPerKwh: retail } = tariffs;
-  if (feedIn <= 0n || feedIn > retail) throw new RangeError(`invalid tariffs: feed-in ${feedIn}, retail ${retail}`);
-}
-
 function validateLimits(limits: ReadonlyMap<number, ZoneLimits>): void {
   for (const [zone, l] of limits) {
     for (const [name, capWh] of [
@@ -349,10 +352,8 @@ function validateLimits(limits: ReadonlyMap<number, ZoneLimits>): void {
 
 /** Positions in increasing meter id; refuses duplicate meters and zone ids outside 0..65535. */
 function sortPositions(positions: readonly ZonalPosition[]): ZonalPosition[] {
-  const sorted = [...positions].sort((a, b) => a.meterId - b.meterId);
-  for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i] as ZonalPosition;
-    if (i > 0 && p.meterId === sorted[i - 1]?.meterId) throw new RangeError(`meter ${p.meterId} appears twice`);
+  const sorted = byMeterId(positions);
+  for (const p of sorted) {
     if (!Number.isInteger(p.zone) || p.zone < 0 || p.zone > MAX_ZONE) {
       throw new RangeError(`meter ${p.meterId}: zone ${p.zone} is not an integer in 0..${MAX_ZONE}`);
     }
@@ -412,7 +413,7 @@ export function clearZonal(
   tariffs: Tariffs,
   limits: ReadonlyMap<number, ZoneLimits>,
 ): ZonalClearing {
-  validateTariffs(tariffs);
+  checkTariffs(tariffs);
   validateLimits(limits);
   const sorted = sortPositions(positions);
   const book = sorted.map((p) => effectiveOrder(p, tariffs));

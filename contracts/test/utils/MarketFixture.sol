@@ -875,6 +875,76 @@ abstract contract MarketFixture is Test {
         }
     }
 
+    // ------------------------------------------------------------------ failed settlements and claims
+
+    /// @dev Everything a failed settlement of `interval` must leave alone.
+    struct SettleState {
+        uint64 next;
+        uint256 minted;
+        bytes32 root;
+        uint256 ledgerSum;
+        int256[] balances;
+        int256 gridBalance;
+        uint256 heldByMarket;
+    }
+
+    function _settleState(uint64 interval) internal view returns (SettleState memory s) {
+        s.next = market.nextIntervalToSettle();
+        s.minted = energyToken.mintedWh(interval);
+        s.root = market.energyRootOf(interval);
+        s.ledgerSum = _ledgerSum();
+        s.balances = new int256[](households.length);
+        for (uint256 i; i < households.length; ++i) {
+            s.balances[i] = _balance(households[i]);
+        }
+        s.gridBalance = _balance(grid);
+        s.heldByMarket = credit.balanceOf(address(market));
+    }
+
+    function _assertSettleUnchanged(uint64 interval, SettleState memory a) internal view {
+        SettleState memory b = _settleState(interval);
+        vm.assertEq(b.next, a.next, "next interval moved");
+        vm.assertEq(b.minted, a.minted, "energy minted");
+        vm.assertEq(b.root, a.root, "energy root set");
+        vm.assertEq(b.ledgerSum, a.ledgerSum, "ledger sum changed");
+        vm.assertEq(b.gridBalance, a.gridBalance, "grid balance changed");
+        vm.assertEq(b.heldByMarket, a.heldByMarket, "market holdings changed");
+        for (uint256 i; i < a.balances.length; ++i) {
+            vm.assertEq(b.balances[i], a.balances[i], "balance changed");
+        }
+    }
+
+    /// @dev Expects settling `interval` with `c` to revert with `err` and change nothing.
+    function _expectSettleRevertAt(uint64 interval, Clearing memory c, bytes memory err) internal {
+        SettleState memory before = _settleState(interval);
+        vm.expectRevert(err);
+        market.settleInterval(interval, c.prices, c.zones, c.entries);
+        _assertSettleUnchanged(interval, before);
+    }
+
+    function _claim(address recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh)
+        internal
+        pure
+        returns (IEnergyMarket.EnergyClaim memory)
+    {
+        return IEnergyMarket.EnergyClaim({
+            recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
+        });
+    }
+
+    function _assertClaim(
+        IEnergyMarket.EnergyClaim memory got,
+        address recipient,
+        uint32 sellerMeterId,
+        uint256 tokenId,
+        uint64 energyWh
+    ) internal pure {
+        vm.assertEq(got.recipient, recipient, "claim recipient");
+        vm.assertEq(got.sellerMeterId, sellerMeterId, "claim seller");
+        vm.assertEq(got.tokenId, tokenId, "claim token id");
+        vm.assertEq(got.energyWh, energyWh, "claim energy");
+    }
+
     // ------------------------------------------------------------------ energy leaves
 
     /// @dev The token id of household i's current meter in `interval`.
