@@ -5,15 +5,16 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
+import {IBilateralAgreements} from "./interfaces/IBilateralAgreements.sol";
 import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
 import {IEnergyToken} from "./interfaces/IEnergyToken.sol";
 import {EnergyRoot} from "./libraries/EnergyRoot.sol";
 import {EnergyTokenId} from "./libraries/EnergyTokenId.sol";
 import {MeterEntry} from "./libraries/MeterEntry.sol";
+import {ZonalPrices} from "./libraries/ZonalPrices.sol";
 import {ZonalVerifier} from "./libraries/ZonalVerifier.sol";
 
 /// @title PeerGrid energy market
@@ -31,10 +32,17 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     bytes32 private constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     bytes32 private constant METER_GATEWAY_ROLE = keccak256("METER_GATEWAY_ROLE");
     uint256 private constant WH_PER_KWH = 1000;
+    // Why {_recordReadings} refused a reading.
+    uint256 private constant FAIL_UNKNOWN = 1;
+    uint256 private constant FAIL_INACTIVE = 2;
+    uint256 private constant FAIL_TOO_EARLY = 3;
+    uint256 private constant FAIL_UNSORTED = 4; // and 5: a bad signature
 
     ICommunityRegistry public immutable registry;
     IEnergyToken public immutable energyToken;
     IERC20 public immutable settlementToken;
+    /// @notice The bilateral agreements executed at settlement, before the auction.
+    IBilateralAgreements public immutable agreements;
     uint32 public immutable intervalSeconds;
     uint32 public immutable readingWindowSeconds;
 
@@ -66,15 +74,23 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint256 gridFeesMicro;
     }
 
-    /// @dev The trade pairing's working state: what each entry has left to sell and to buy, its price
-    /// (its zone's), the money it gets and pays, and the energy leaves so far.
+    /// @dev What the bilateral agreements delivered in one settlement. used[i] = spentMicro << 128 |
+    /// soldWh << 64 | boughtWh for entry i (what comes off its escrow and reading before the auction);
+    /// money[i] = credit << 128 | debit, the pairing's starting point; deliveries[k] = seller entry << 128 |
+    /// buyer entry << 64 | energyWh for the k-th due agreement. All empty when no agreement is due.
+    struct Bilateral {
+        uint256[] used;
+        uint256[] money;
+        uint256[] deliveries;
+    }
+
+    /// @dev The trade pairing's working state, one word per entry in each array (fewer, packed arrays keep
+    /// memory, whose cost grows quadratically, small): work[i] = price << 128 | soldLeft << 64 | boughtLeft
+    /// (the price is the entry's zone's), money[i] = credit << 128 | debit; and the energy leaves so far.
     struct Pairing {
         uint64 interval;
-        uint64[] soldLeft;
-        uint64[] boughtLeft;
-        uint64[] price;
-        uint256[] credit;
-        uint256[] debit;
+        uint256[] work;
+        uint256[] money;
         bytes32[] leaves;
         uint256 leafCount;
         uint256 trades;
@@ -82,10 +98,15 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     }
 
     modifier onlyRegistryRole(bytes32 role) {
+        _checkRegistryRole(role);
+        _;
+    }
+
+    /// @dev A function, not the modifier's body, so its code is not copied into every function using it.
+    function _checkRegistryRole(bytes32 role) private view {
         if (!IAccessControl(address(registry)).hasRole(role, msg.sender)) {
             revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, role);
         }
-        _;
     }
 
     /// @param firstInterval the first interval this market settles (usually the current one)
@@ -93,6 +114,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         ICommunityRegistry registry_,
         IEnergyToken energyToken_,
         IERC20 settlementToken_,
+        IBilateralAgreements agreements_,
         address gridAccount_,
         uint32 intervalSeconds_,
         uint32 readingWindowSeconds_,
@@ -103,6 +125,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         registry = registry_;
         energyToken = energyToken_;
         settlementToken = settlementToken_;
+        agreements = agreements_;
         gridAccount = gridAccount_;
         intervalSeconds = intervalSeconds_;
         readingWindowSeconds = readingWindowSeconds_;
@@ -128,43 +151,132 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         IntervalBook memory book = _books[interval];
         uint256 n = readings.length;
         address[] memory signers = new address[](n);
-        for (uint256 i; i < n; ++i) {
-            signers[i] = readings[i].meter;
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(add(signers, 0x20), shl(5, i)), calldataload(add(readings.offset, mul(i, 0xa0))))
+            }
         }
         uint256[] memory meters = registry.meterWords(signers);
-        uint32 previous;
-        for (uint256 i; i < n; ++i) {
-            SignedReading calldata r = readings[i];
-            // The registry's packed meter record; see ICommunityRegistry.meterWords for the layout.
-            uint256 m = meters[i];
-            address owner = address(uint160(m));
-            uint32 meterId = uint32(m >> 160);
-            if (owner == address(0)) revert UnknownMeter(r.meter);
-            if (uint8(m >> 216) == 0) revert MeterInactive(r.meter);
-            // One owner, one meter per interval: an owner's escrow backs a single entry in the book.
-            if (startsAt < uint32(m >> 224)) revert ReadingBeforeMeterRegistered(r.meter, interval, uint32(m >> 224));
-            if (meterId <= previous) revert ReadingsNotSorted(meterId);
-            previous = meterId;
-            // The signature is checked before the duplicate test so a forged batch always reverts.
-            bytes32 digest = _hashTypedDataV4(_readingHash(r.meter, interval, r.exportWh, r.importWh));
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r.r, r.vs);
-            if (err != ECDSA.RecoverError.NoError || signer != r.meter) {
-                revert InvalidReadingSignature(r.meter, interval);
-            }
-            if (meterId <= book.lastMeterId) continue; // recorded by an earlier batch
-            book.head = MeterEntry.chain(
-                book.head,
-                MeterEntry.meterWord(owner, meterId, uint16(m >> 192), uint8(m >> 208)),
-                MeterEntry.readingWord(r.exportWh, r.importWh)
-            );
-            book.lastMeterId = meterId;
-            ++book.count;
-            ++recorded;
+        (uint256 failure, uint256 at, bytes32 head, uint256 last, uint256 added) =
+            _recordReadings(readings, meters, interval, startsAt, book.head, book.lastMeterId);
+        if (failure != 0) {
+            SignedReading calldata r = readings[at];
+            uint256 m = meters[at];
+            if (failure == FAIL_UNKNOWN) revert UnknownMeter(r.meter);
+            if (failure == FAIL_INACTIVE) revert MeterInactive(r.meter);
+            if (failure == FAIL_TOO_EARLY) revert ReadingBeforeMeterRegistered(r.meter, interval, uint32(m >> 224));
+            if (failure == FAIL_UNSORTED) revert ReadingsNotSorted(uint32(m >> 160));
+            revert InvalidReadingSignature(r.meter, interval);
         }
+        book.head = head;
+        book.lastMeterId = uint32(last);
+        book.count += uint32(added);
+        recorded = added;
         if (recorded != 0) {
             _books[interval] = book;
             emit ReadingsRecorded(interval, uint32(recorded), book.lastMeterId, book.head);
         }
+    }
+
+    /// @dev The per-reading loop of {submitReadings}, in order: the meter is known (`meters` holds the
+    /// registry's packed records, see ICommunityRegistry.meterWords) and active, registered before the
+    /// interval began (one owner, one meter per interval: an owner's escrow backs a single entry in the
+    /// book), in increasing meter id, and signed by its key (EIP-712 `Reading`, EIP-2098 compact signature,
+    /// low s only, as OpenZeppelin's ECDSA) — the signature is checked before the duplicate test so a forged
+    /// batch always reverts; readings at or below the book's last meter id were recorded by an earlier batch
+    /// and are skipped; the others are chained into the book's head. Stops at the first refused reading and
+    /// returns why (a FAIL_* code) and where, for the caller to revert with the error.
+    /// In assembly: per reading this is one signature recovery and a few hashes, which Solidity wraps in
+    /// ~750 instructions of calls and checks; by hand it is ~2k gas cheaper per reading. Calldata fields are
+    /// validated as the ABI decoder would (a dirty address or uint64 reverts).
+    function _recordReadings(
+        SignedReading[] calldata readings,
+        uint256[] memory meters,
+        uint64 interval,
+        uint256 startsAt,
+        bytes32 head,
+        uint256 last
+    ) private view returns (uint256 failure, uint256 at, bytes32, uint256, uint256 added) {
+        bytes32 domainSeparator = _domainSeparatorV4();
+        bytes32 typeHash = READING_TYPEHASH;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let previous := 0
+            let n := readings.length
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let r := add(readings.offset, mul(i, 0xa0))
+                let meter := calldataload(r)
+                let exportWh := calldataload(add(r, 0x20))
+                let importWh := calldataload(add(r, 0x40))
+                if or(shr(160, meter), or(shr(64, exportWh), shr(64, importWh))) { revert(0, 0) }
+                let m := mload(add(add(meters, 0x20), shl(5, i)))
+                let meterId := and(shr(160, m), 0xffffffff)
+                at := i
+                if iszero(and(m, 0xffffffffffffffffffffffffffffffffffffffff)) {
+                    failure := 1 // FAIL_UNKNOWN
+                    break
+                }
+                if iszero(and(shr(216, m), 0xff)) {
+                    failure := 2 // FAIL_INACTIVE
+                    break
+                }
+                if lt(startsAt, shr(224, m)) {
+                    failure := 3 // FAIL_TOO_EARLY
+                    break
+                }
+                if iszero(gt(meterId, previous)) {
+                    failure := 4 // FAIL_UNSORTED
+                    break
+                }
+                previous := meterId
+                // digest = keccak256("\x19\x01" || domainSeparator || keccak256(abi.encode(typeHash, meter,
+                // interval, exportWh, importWh)))
+                mstore(p, typeHash)
+                mstore(add(p, 0x20), meter)
+                mstore(add(p, 0x40), and(interval, 0xffffffffffffffff))
+                mstore(add(p, 0x60), exportWh)
+                mstore(add(p, 0x80), importWh)
+                let structHash := keccak256(p, 0xa0)
+                mstore(p, 0x1901)
+                mstore(add(p, 0x20), domainSeparator)
+                mstore(add(p, 0x40), structHash)
+                let digest := keccak256(add(p, 0x1e), 0x42)
+                // ecrecover(digest, v, r, s) with vs = (v - 27) << 255 | s; s in the lower half of the order
+                let vs := calldataload(add(r, 0x80))
+                let sig := and(vs, 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
+                if gt(sig, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0) {
+                    failure := 5 // a bad signature
+                    break
+                }
+                mstore(p, digest)
+                mstore(add(p, 0x20), add(shr(255, vs), 27))
+                mstore(add(p, 0x40), calldataload(add(r, 0x60)))
+                mstore(add(p, 0x60), sig)
+                mstore(0x00, 0)
+                pop(staticcall(gas(), 1, p, 0x80, 0x00, 0x20))
+                let signer := mload(0x00)
+                if or(iszero(signer), iszero(eq(signer, meter))) {
+                    failure := 5 // a bad signature
+                    break
+                }
+                if gt(meterId, last) {
+                    // head' = keccak256(head, meter word, reading word) (MeterEntry.chain)
+                    mstore(p, head)
+                    mstore(
+                        add(p, 0x20),
+                        or(
+                            or(shl(96, and(m, 0xffffffffffffffffffffffffffffffffffffffff)), shl(64, meterId)),
+                            or(shl(48, and(shr(192, m), 0xffff)), shl(40, and(shr(208, m), 0xff)))
+                        )
+                    )
+                    mstore(add(p, 0x40), or(shl(192, exportWh), shl(128, importWh)))
+                    head := keccak256(p, 0x60)
+                    last := meterId
+                    added := add(added, 1)
+                }
+            }
+        }
+        return (failure, at, head, last, added);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -206,7 +318,9 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         ) revert InvalidOrder(msg.sender);
         Account storage a = _accounts[msg.sender];
         if (order.maxBuyWh != 0) {
-            uint256 required = _cost(order.maxBuyWh, _min64(order.bidMicroPerKwh, tariffs.retailMicroPerKwh), true);
+            // What the order can cost at most, rounded up.
+            uint256 bid = _min64(order.bidMicroPerKwh, tariffs.retailMicroPerKwh);
+            uint256 required = (order.maxBuyWh * bid + WH_PER_KWH - 1) / WH_PER_KWH;
             uint256 available = _positive(a.balanceMicro);
             if (available < required) revert InsufficientEscrow(msg.sender, required, available);
         }
@@ -217,26 +331,9 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         emit StandingOrderSet(msg.sender, order.askMicroPerKwh, order.maxSellWh, order.bidMicroPerKwh, order.maxBuyWh);
     }
 
-    /// @notice The standing order of `account` (all zero when none: trades only with the grid).
-    function standingOrderOf(address account) external view returns (StandingOrder memory) {
-        Account memory a = _accounts[account];
-        return StandingOrder({
-            askMicroPerKwh: a.askMicroPerKwh,
-            maxSellWh: a.maxSellWh,
-            bidMicroPerKwh: a.bidMicroPerKwh,
-            maxBuyWh: a.maxBuyWh
-        });
-    }
-
     /// @notice Escrowed settlement tokens of `account`.
     function balanceOf(address account) external view returns (uint256) {
         return _positive(_accounts[account].balanceMicro);
-    }
-
-    /// @notice Grid imports `account`'s escrow could not pay; repaid first from its next deposit.
-    function gridDebtOf(address account) external view returns (uint256) {
-        int128 b = _accounts[account].balanceMicro;
-        return b < 0 ? uint256(-int256(b)) : 0;
     }
 
     /// @inheritdoc IEnergyMarket
@@ -283,27 +380,21 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         if (n != book.count) revert ClearingIncomplete(interval, n, book.count);
 
         Tariffs memory t = tariffs;
-        uint256[] memory orders = new uint256[](n);
-        bytes32 head;
-        for (uint256 i; i < n; ++i) {
-            uint256 meter = entries[i].meter;
-            uint256 energy = entries[i].energy;
-            head = MeterEntry.chain(head, meter, MeterEntry.readingOf(energy));
-            orders[i] = _effectiveOrder(_accounts[MeterEntry.owner(meter)], energy, t);
-        }
+        Bilateral memory b = _executeAgreements(interval, entries);
+        (uint256[] memory orders, bytes32 head) = _bookOrders(entries, b, t);
         if (head != book.head) revert EntriesDoNotMatchReadings(interval);
         ZoneLimits[] memory limits = new ZoneLimits[](zones.length);
         for (uint256 k; k < zones.length; ++k) {
             limits[k] = zoneLimitsOf(zones[k].zone);
         }
-        (ZonalVerifier.Zone[] memory verified, uint256[] memory zoneOf, uint256 tradedWh) =
+        (ZonalPrices.Zone[] memory verified, uint256[] memory zoneOf, uint256 tradedWh) =
             ZonalVerifier.verify(orders, entries, prices, zones, limits, t.feedInMicroPerKwh, t.retailMicroPerKwh);
 
         _nextInterval = interval + 1;
-        (Totals memory totals, bytes32 root) = _settle(interval, entries, verified, zoneOf, t);
+        (Totals memory totals, bytes32 root) = _settle(interval, entries, verified, zoneOf, b, t);
         _energyRoots[interval] = root;
         for (uint256 k; k < verified.length; ++k) {
-            ZonalVerifier.Zone memory z = verified[k];
+            ZonalPrices.Zone memory z = verified[k];
             emit ZoneCleared(interval, z.id, int64(z.netExportWh), z.price, z.capacityBound);
         }
         emit IntervalSettled(
@@ -318,77 +409,255 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         );
     }
 
-    /// @dev The order a meter brings to the book: its standing order capped by its reading and, on the buy
-    /// side, by what its escrow pays at its own limit price; prices clamped into [feed-in, retail].
-    function _effectiveOrder(Account storage account, uint256 energy, Tariffs memory t)
+    /// @dev Executes the agreements due in `interval` (see {IBilateralAgreements}), in their order: each
+    /// delivers min(its cap, what the seller's reading has left to export, what the buyer's has left to
+    /// import, what the buyer's escrow has left to pay at its price). A party without a reading this
+    /// interval (no meter, or a meter replaced since) gets no delivery.
+    function _executeAgreements(uint64 interval, Entry[] calldata entries) private returns (Bilateral memory b) {
+        uint256 n = entries.length;
+        b.money = new uint256[](n);
+        IBilateralAgreements.Due[] memory due = agreements.dueAt(interval);
+        if (due.length == 0) return b;
+        b.used = new uint256[](n);
+        b.deliveries = new uint256[](due.length);
+        for (uint256 k; k < due.length; ++k) {
+            IBilateralAgreements.Due memory d = due[k];
+            uint256 si = _entryOf(entries, registry.participant(d.seller).meterId);
+            uint256 bi = _entryOf(entries, registry.participant(d.buyer).meterId);
+            uint64 energyWh;
+            uint256 cost;
+            if (si != n && bi != n) {
+                uint256 su = b.used[si];
+                uint256 bu = b.used[bi];
+                uint256 spent = bu >> 128;
+                uint256 affordableWh = (_positive(_accounts[d.buyer].balanceMicro) - spent) * WH_PER_KWH / d.priceMicroPerKwh;
+                energyWh = _min64(
+                    _min64(d.maxWhPerInterval, MeterEntry.exportWh(entries[si].energy) - uint64(su >> 64)),
+                    uint64(_min(MeterEntry.importWh(entries[bi].energy) - uint64(bu), affordableWh))
+                );
+                cost = _cost(energyWh, d.priceMicroPerKwh);
+                b.used[si] = su + (uint256(energyWh) << 64);
+                b.used[bi] += (cost << 128) + energyWh;
+                b.money[si] += cost << 128;
+                b.money[bi] += cost;
+                b.deliveries[k] = (si << 128) | (bi << 64) | energyWh;
+            }
+            emit AgreementDelivered(d.id, interval, energyWh, cost);
+        }
+    }
+
+    /// @dev Index of the entry of meter `meterId` (entries are sorted by meter id), or entries.length.
+    function _entryOf(Entry[] calldata entries, uint32 meterId) private pure returns (uint256) {
+        uint256 lo;
+        uint256 hi = entries.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint32 id = MeterEntry.meterId(entries[mid].meter);
+            if (id == meterId) return mid;
+            if (id < meterId) lo = mid + 1;
+            else hi = mid;
+        }
+        return entries.length;
+    }
+
+    /// @dev Rehashes the entries' readings into the book's head and computes each meter's effective order:
+    /// its standing order capped by its reading and, on the buy side, by what its escrow pays at its own limit
+    /// price, prices clamped into [feed-in, retail] (one word per meter, packed as ZonalVerifier describes). What
+    /// bilateral agreements took (see {Bilateral}) comes off the reading and the escrow first.
+    /// In assembly: this loop runs once per household and is, after the account's cold slot, mostly
+    /// overhead in Solidity (function calls, bounds and overflow checks that cannot fail here); by hand it
+    /// costs ~1.3k gas less per household. The account slot is read as a word; layout (Solidity packs struct
+    /// members from the low end): balanceMicro bits 0-127 (int128), ask 128-159, maxSell 160-191, bid
+    /// 192-223, maxBuy 224-255. A buying order always has a bid (setStandingOrder) and retail is positive,
+    /// so the division by the bid is never by zero; balances are int128, so products stay far below 2^256.
+    function _bookOrders(Entry[] calldata entries, Bilateral memory b, Tariffs memory t)
         private
         view
-        returns (uint256)
+        returns (uint256[] memory orders, bytes32 head)
     {
-        Account memory a = account;
-        uint64 offerWh = _min64(MeterEntry.exportWh(energy), a.maxSellWh);
-        uint64 ask = a.askMicroPerKwh < t.feedInMicroPerKwh ? t.feedInMicroPerKwh : a.askMicroPerKwh;
-        uint64 demandWh;
-        uint64 bid;
-        if (a.maxBuyWh != 0) {
-            bid = _min64(a.bidMicroPerKwh, t.retailMicroPerKwh);
-            uint256 affordableWh = _positive(a.balanceMicro) * WH_PER_KWH / bid;
-            demandWh = uint64(_min(_min64(MeterEntry.importWh(energy), a.maxBuyWh), affordableWh));
+        uint256 n = entries.length;
+        orders = new uint256[](n);
+        uint256 accountsSlot;
+        assembly ("memory-safe") {
+            accountsSlot := _accounts.slot
         }
-        return ZonalVerifier.order(offerWh, ask, demandWh, bid);
+        uint256 feedIn = t.feedInMicroPerKwh;
+        uint256 retail = t.retailMicroPerKwh;
+        uint256[] memory used = b.used;
+        bool anyUsed = b.deliveries.length != 0;
+        assembly ("memory-safe") {
+            let u64 := 0xffffffffffffffff
+            let scratch := mload(0x40)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(entries.offset, shl(6, i))
+                let meter := calldataload(p)
+                let energy := calldataload(add(p, 0x20))
+                // head' = keccak256(head, meter word, reading word) (MeterEntry.chain)
+                mstore(scratch, head)
+                mstore(add(scratch, 0x20), meter)
+                mstore(add(scratch, 0x40), and(energy, not(sub(shl(128, 1), 1))))
+                head := keccak256(scratch, 0x60)
+                // _accounts[owner]: owner is the meter word's top 160 bits
+                mstore(0x00, shr(96, meter))
+                mstore(0x20, accountsSlot)
+                let a := sload(keccak256(0x00, 0x40))
+                let u := 0
+                if anyUsed { u := mload(add(add(used, 0x20), shl(5, i))) }
+                let offer := sub(shr(192, energy), and(shr(64, u), u64))
+                let maxSell := and(shr(160, a), 0xffffffff)
+                if lt(maxSell, offer) { offer := maxSell }
+                let ask := and(shr(128, a), 0xffffffff)
+                if lt(ask, feedIn) { ask := feedIn }
+                let demand := 0
+                let bid := 0
+                let maxBuy := shr(224, a)
+                if maxBuy {
+                    bid := and(shr(192, a), 0xffffffff)
+                    if gt(bid, retail) { bid := retail }
+                    demand := sub(and(shr(128, energy), u64), and(u, u64))
+                    if lt(maxBuy, demand) { demand := maxBuy }
+                    let escrow := signextend(15, a)
+                    if slt(escrow, 0) { escrow := 0 }
+                    let affordable := div(mul(sub(escrow, shr(128, u)), 1000), bid)
+                    if lt(affordable, demand) { demand := affordable }
+                }
+                mstore(add(add(orders, 0x20), shl(5, i)), or(or(shl(192, offer), shl(128, ask)), or(shl(64, demand), bid)))
+            }
+        }
     }
 
     /// @dev Pairs sellers and buyers (see {_pairAll}), sells unsold export to the grid at feed-in and buys
-    /// unmet import from it at retail, then writes every account once and the grid's once. Returns the
-    /// totals and the energy root.
+    /// unmet import from it at retail, writing every account once (see {_settleAccounts}), then the grid's
+    /// account once. Returns the totals and the energy root.
     function _settle(
         uint64 interval,
         Entry[] calldata entries,
-        ZonalVerifier.Zone[] memory zones,
+        ZonalPrices.Zone[] memory zones,
         uint256[] memory zoneOf,
+        Bilateral memory b,
         Tariffs memory t
     ) private returns (Totals memory totals, bytes32 root) {
-        Pairing memory w = _pairAll(interval, entries, zones, zoneOf);
+        Pairing memory w = _pairAll(interval, entries, zones, zoneOf, b);
         totals.trades = w.trades;
         totals.gridFeesMicro = w.feesMicro;
         totals.gridGets = w.feesMicro;
         address grid = gridAccount;
-        for (uint256 i; i < entries.length; ++i) {
-            uint256 meter = entries[i].meter;
-            uint256 energy = entries[i].energy;
-            uint256 credit = w.credit[i];
-            uint64 unsoldWh = MeterEntry.exportWh(energy) - MeterEntry.soldWh(energy);
-            if (unsoldWh != 0) {
-                uint256 payment = _cost(unsoldWh, t.feedInMicroPerKwh, false);
-                credit += payment;
-                totals.gridPays += payment;
-                totals.toGridWh += unsoldWh;
-                w.leaves[w.leafCount++] = EnergyRoot.leaf(
-                    interval, grid, MeterEntry.meterId(meter), EnergyTokenId.pooled(_tokenId(interval, meter)), unsoldWh
-                );
-            }
-            // The trades' debit never exceeds a positive balance: demand was capped to what escrow pays at
-            // the buyer's limit, and its zone's price is not above that limit.
-            Account storage a = _accounts[MeterEntry.owner(meter)];
-            int256 before = a.balanceMicro;
-            // Sales first repay grid debt, to the grid account, exactly as a deposit does.
-            if (before < 0) totals.gridGets += _min(uint256(-before), credit);
-            int256 balance = before + int256(credit) - int256(w.debit[i]);
-            uint64 unmetWh = MeterEntry.importWh(energy) - MeterEntry.boughtWh(energy);
-            if (unmetWh != 0) {
-                uint256 charge = _cost(unmetWh, t.retailMicroPerKwh, false);
-                // What escrow cannot pay becomes grid debt (a negative balance).
-                totals.gridGets += _min(charge, _positive(balance));
-                totals.fromGridWh += unmetWh;
-                balance -= int256(charge);
-            }
-            a.balanceMicro = int128(balance);
-        }
+        bytes32[] memory leaves = w.leaves;
+        uint256 leafCount = _settleAccounts(interval, entries, w, b, t, totals, grid);
         Account storage g = _accounts[grid];
         uint256 gridAvailable = _positive(g.balanceMicro) + totals.gridGets;
         if (gridAvailable < totals.gridPays) revert InsufficientGridEscrow(totals.gridPays, gridAvailable);
         g.balanceMicro = g.balanceMicro + int128(int256(totals.gridGets)) - int128(int256(totals.gridPays));
-        root = EnergyRoot.root(w.leaves, w.leafCount);
+        root = EnergyRoot.root(leaves, leafCount);
+        // Give back the leaves' unwritten tail (the last allocation), so that what comes next (the events)
+        // does not pay memory expansion for it.
+        assembly ("memory-safe") {
+            mstore(leaves, leafCount)
+            mstore(0x40, add(add(leaves, 0x20), shl(5, leafCount)))
+        }
+    }
+
+    /// @dev The per-household half of {_settle}: sells each meter's unsold export to the grid at feed-in
+    /// (one energy leaf, under the pooled token id), buys its unmet import from the grid at retail, and
+    /// writes its balance: before + credit (trades, agreements, grid sale) - debit - grid charge. Sales
+    /// first repay grid debt to the grid account, as a deposit does; what escrow cannot pay becomes debt (a
+    /// negative balance). The trades' debit never exceeds a positive balance: demand was capped to what
+    /// escrow pays at the buyer's limit, and its zone's price is not above that limit. Adds to `totals` and
+    /// returns the number of leaves.
+    /// In assembly for the reasons given at {_bookOrders}: quantities were bounded by the verifier (sold <=
+    /// export, bought <= import), money is below 2^128, and the balance stays an int128 (its low 128 bits
+    /// are replaced, the order's high 128 bits kept).
+    function _settleAccounts(
+        uint64 interval,
+        Entry[] calldata entries,
+        Pairing memory w,
+        Bilateral memory b,
+        Tariffs memory t,
+        Totals memory totals,
+        address grid
+    ) private returns (uint256 leafCount) {
+        uint256 n = entries.length;
+        uint256 accountsSlot;
+        assembly ("memory-safe") {
+            accountsSlot := _accounts.slot
+        }
+        uint256 feedIn = t.feedInMicroPerKwh;
+        uint256 retail = t.retailMicroPerKwh;
+        uint256[] memory money = w.money;
+        uint256[] memory used = b.used;
+        bool anyUsed = b.deliveries.length != 0;
+        bytes32[] memory leaves = w.leaves;
+        leafCount = w.leafCount;
+        assembly ("memory-safe") {
+            interval := and(interval, 0xffffffffffffffff)
+            grid := and(grid, 0xffffffffffffffffffffffffffffffffffffffff)
+            // Totals' fields by declaration order: toGridWh 0x20, fromGridWh 0x40, gridPays 0x60, gridGets 0x80.
+            function addTo(ptr, value) {
+                mstore(ptr, add(mload(ptr), value))
+            }
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let meter := calldataload(add(entries.offset, shl(6, i)))
+                let energy := calldataload(add(add(entries.offset, shl(6, i)), 0x20))
+                let m := mload(add(add(money, 0x20), shl(5, i)))
+                let credit := shr(128, m)
+                let u := 0
+                if anyUsed { u := mload(add(add(used, 0x20), shl(5, i))) }
+                // unsold = export - delivered by agreements - sold in the auction
+                let unsold := sub(sub(shr(192, energy), and(shr(64, u), 0xffffffffffffffff)), and(shr(64, energy), 0xffffffffffffffff))
+                if unsold {
+                    let payment := div(mul(unsold, feedIn), 1000)
+                    credit := add(credit, payment)
+                    addTo(add(totals, 0x60), payment)
+                    addTo(add(totals, 0x20), unsold)
+                    // The grid's leaf, under the pooled token id (EnergyTokenId.encode without the meter id).
+                    appendLeaf(
+                        leaves,
+                        leafCount,
+                        interval,
+                        grid,
+                        and(shr(64, meter), 0xffffffff),
+                        or(shl(72, interval), or(shl(40, and(shr(48, meter), 0xffff)), shl(32, and(shr(40, meter), 0xff)))),
+                        unsold
+                    )
+                    leafCount := add(leafCount, 1)
+                }
+                mstore(0x00, shr(96, meter))
+                mstore(0x20, accountsSlot)
+                let slot := keccak256(0x00, 0x40)
+                let a := sload(slot)
+                let before := signextend(15, a)
+                if slt(before, 0) {
+                    let debt := sub(0, before)
+                    if lt(credit, debt) { debt := credit }
+                    addTo(add(totals, 0x80), debt)
+                }
+                let after := sub(add(before, credit), and(m, 0xffffffffffffffffffffffffffffffff))
+                // unmet = import - delivered by agreements - bought in the auction
+                let unmet := sub(sub(and(shr(128, energy), 0xffffffffffffffff), and(u, 0xffffffffffffffff)), and(energy, 0xffffffffffffffff))
+                if unmet {
+                    let charge := div(mul(unmet, retail), 1000)
+                    let paid := 0
+                    if sgt(after, 0) { paid := after }
+                    if lt(charge, paid) { paid := charge }
+                    addTo(add(totals, 0x80), paid)
+                    addTo(add(totals, 0x40), unmet)
+                    after := sub(after, charge)
+                }
+                sstore(slot, or(and(a, not(0xffffffffffffffffffffffffffffffff)), and(after, 0xffffffffffffffffffffffffffffffff)))
+            }
+            // EnergyRoot.append in Yul (keep the two in step).
+            function appendLeaf(leaves_, index, interval_, recipient, sellerMeterId, tokenId, energyWh) {
+                let q := add(add(leaves_, 0x20), shl(5, index))
+                mstore(q, interval_)
+                mstore(add(q, 0x20), index)
+                mstore(add(q, 0x40), recipient)
+                mstore(add(q, 0x60), sellerMeterId)
+                mstore(add(q, 0x80), tokenId)
+                mstore(add(q, 0xa0), energyWh)
+                mstore(0x00, keccak256(q, 0xc0))
+                mstore(q, keccak256(0x00, 0x20))
+            }
+        }
     }
 
     /// @dev Pairs what sellers sold with what buyers bought: inside each zone first (sellers and buyers in
@@ -397,79 +666,198 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     /// the seller at its zone's price and charges the buyer at its own; the difference (import fee and
     /// congestion rent, never negative because exporting zones' prices are not above importing zones')
     /// goes to the grid. Every trade exhausts a seller or a buyer, so there are fewer than 2n of them.
-    function _pairAll(uint64 interval, Entry[] calldata entries, ZonalVerifier.Zone[] memory zones, uint256[] memory zoneOf)
-        private
-        pure
-        returns (Pairing memory w)
-    {
+    function _pairAll(
+        uint64 interval,
+        Entry[] calldata entries,
+        ZonalPrices.Zone[] memory zones,
+        uint256[] memory zoneOf,
+        Bilateral memory b
+    ) private pure returns (Pairing memory w) {
         uint256 n = entries.length;
         w.interval = interval;
-        w.soldLeft = new uint64[](n);
-        w.boughtLeft = new uint64[](n);
-        w.price = new uint64[](n);
-        w.credit = new uint256[](n);
-        w.debit = new uint256[](n);
-        // A prosumer can sell, buy and sell to the grid in one interval: trades + grid sales < 3n.
-        w.leaves = new bytes32[](3 * n);
-        for (uint256 i; i < n; ++i) {
-            uint256 energy = entries[i].energy;
-            w.soldLeft[i] = MeterEntry.soldWh(energy);
-            w.boughtLeft[i] = MeterEntry.boughtWh(energy);
-            w.price[i] = zones[zoneOf[i]].price;
+        w.work = new uint256[](n);
+        w.money = b.money;
+        uint256[] memory work = w.work;
+        uint256[] memory byZone;
+        uint256[] memory zoneStart;
+        unchecked {
+            uint256[] memory zonePrice = new uint256[](zones.length);
+            for (uint256 k; k < zones.length; ++k) {
+                zonePrice[k] = zones[k].price;
+            }
+            assembly ("memory-safe") {
+                // work[i] = its zone's price << 128 | the entry's low 128 bits (sold << 64 | bought: what it
+                // has left to trade, to begin with)
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let price := mload(add(add(zonePrice, 0x20), shl(5, mload(add(add(zoneOf, 0x20), shl(5, i))))))
+                    let energy := calldataload(add(add(entries.offset, shl(6, i)), 0x20))
+                    mstore(add(add(work, 0x20), shl(5, i)), or(shl(128, price), and(energy, sub(shl(128, 1), 1))))
+                }
+            }
+            if (zones.length > 1) (byZone, zoneStart) = _groupByZone(zoneOf, zones.length);
+            // Every trade exhausts a seller or a buyer, and every grid sale is a seller's: fewer than 3n
+            // leaves. Allocated last and not zeroed, so memory is paid for the leaves written (see
+            // {_uninitialized}).
+            w.leaves = _uninitialized(3 * n + b.deliveries.length);
+            // The agreements' deliveries come first, in execution order.
+            for (uint256 k; k < b.deliveries.length; ++k) {
+                uint256 d = _at(b.deliveries, k);
+                uint64 energyWh = uint64(d);
+                if (energyWh == 0) continue;
+                uint256 seller = entries[d >> 128].meter;
+                EnergyRoot.append(
+                    w.leaves,
+                    w.leafCount++,
+                    interval,
+                    MeterEntry.owner(entries[uint64(d >> 64)].meter),
+                    MeterEntry.meterId(seller),
+                    _tokenId(interval, seller),
+                    energyWh
+                );
+            }
+            if (zones.length < 2) {
+                _pair(w, entries, byZone, 0, n);
+                return w;
+            }
+            for (uint256 k; k < zones.length; ++k) {
+                _pair(w, entries, byZone, zoneStart[k], zoneStart[k + 1]);
+            }
+            _pair(w, entries, byZone, 0, n);
         }
-        if (zones.length < 2) {
-            _pair(w, entries, new uint256[](0), 0, n);
-            return w;
-        }
-        // Entry indexes grouped by zone, meter-id order kept inside each zone (a counting sort).
-        uint256[] memory zoneStart = new uint256[](zones.length + 1);
-        for (uint256 i; i < n; ++i) {
-            ++zoneStart[zoneOf[i] + 1];
-        }
-        for (uint256 k; k < zones.length; ++k) {
-            zoneStart[k + 1] += zoneStart[k];
-        }
-        uint256[] memory byZone = new uint256[](n);
-        uint256[] memory next = new uint256[](zones.length);
-        for (uint256 k; k < zones.length; ++k) {
-            next[k] = zoneStart[k];
-        }
-        for (uint256 i; i < n; ++i) {
-            byZone[next[zoneOf[i]]++] = i;
-        }
-        for (uint256 k; k < zones.length; ++k) {
-            _pair(w, entries, byZone, zoneStart[k], zoneStart[k + 1]);
-        }
-        _pair(w, entries, byZone, 0, n);
     }
 
-    /// @dev The two-pointer walk over positions [from, to) of `order` (the identity when empty).
+    /// @dev Entry indexes grouped by zone, meter-id order kept inside each zone (a counting sort); zone k's
+    /// entries are at positions [zoneStart[k], zoneStart[k + 1]).
+    function _groupByZone(uint256[] memory zoneOf, uint256 zoneCount)
+        private
+        pure
+        returns (uint256[] memory byZone, uint256[] memory zoneStart)
+    {
+        uint256 n = zoneOf.length;
+        zoneStart = new uint256[](zoneCount + 1);
+        byZone = new uint256[](n);
+        uint256[] memory next = new uint256[](zoneCount);
+        unchecked {
+            for (uint256 i; i < n; ++i) {
+                ++zoneStart[_at(zoneOf, i) + 1];
+            }
+            for (uint256 k; k < zoneCount; ++k) {
+                zoneStart[k + 1] += zoneStart[k];
+                next[k] = zoneStart[k];
+            }
+            for (uint256 i; i < n; ++i) {
+                uint256 k = _at(zoneOf, i);
+                uint256 position = _at(next, k);
+                _set(next, k, position + 1);
+                _set(byZone, position, i);
+            }
+        }
+    }
+
+    /// @dev The two-pointer walk over positions [from, to) of `order` (the identity when empty). A trade
+    /// of e Wh takes e from the seller's sold-left and the buyer's bought-left (bits 64-127 and 0-63 of
+    /// their work words), adds what the seller receives at its zone's price (bits 128-191) to its credit
+    /// (the high 128 bits of money) and what the buyer pays at its own zone's price to its debit, and
+    /// appends the leaf (buyer's owner, seller's meter and token id, e). In assembly for the reasons given
+    /// at {_bookOrders}; every index is below n, every quantity a uint64 and every price a uint32.
     function _pair(Pairing memory w, Entry[] calldata entries, uint256[] memory order, uint256 from, uint256 to)
         private
         pure
     {
-        bool grouped = order.length != 0;
-        uint256 s = from;
-        uint256 b = from;
-        while (true) {
-            while (s < to && w.soldLeft[grouped ? order[s] : s] == 0) ++s;
-            while (b < to && w.boughtLeft[grouped ? order[b] : b] == 0) ++b;
-            if (s == to || b == to) return;
-            uint256 si = grouped ? order[s] : s;
-            uint256 bi = grouped ? order[b] : b;
-            uint64 energyWh = _min64(w.soldLeft[si], w.boughtLeft[bi]);
-            uint256 received = _cost(energyWh, w.price[si], false);
-            uint256 paid = _cost(energyWh, w.price[bi], false);
-            w.credit[si] += received;
-            w.debit[bi] += paid;
-            w.feesMicro += paid - received;
-            uint256 seller = entries[si].meter;
-            w.leaves[w.leafCount++] = EnergyRoot.leaf(
-                w.interval, MeterEntry.owner(entries[bi].meter), MeterEntry.meterId(seller), _tokenId(w.interval, seller), energyWh
-            );
-            w.soldLeft[si] -= energyWh;
-            w.boughtLeft[bi] -= energyWh;
-            ++w.trades;
+        uint256[] memory work = w.work;
+        uint256[] memory money = w.money;
+        bytes32[] memory leaves = w.leaves;
+        uint256 interval = w.interval;
+        uint256 leafCount = w.leafCount;
+        uint256 trades = w.trades;
+        uint256 fees = w.feesMicro;
+        assembly ("memory-safe") {
+            let u64 := 0xffffffffffffffff
+            let grouped := mload(order)
+            let orderP := add(order, 0x20)
+            let workP := add(work, 0x20)
+            let moneyP := add(money, 0x20)
+            let leavesP := add(leaves, 0x20)
+            let s := from
+            let b := from
+            for {} 1 {} {
+                let si := 0
+                let bi := 0
+                for {} lt(s, to) { s := add(s, 1) } {
+                    si := s
+                    if grouped { si := mload(add(orderP, shl(5, s))) }
+                    if and(shr(64, mload(add(workP, shl(5, si)))), u64) { break }
+                }
+                for {} lt(b, to) { b := add(b, 1) } {
+                    bi := b
+                    if grouped { bi := mload(add(orderP, shl(5, b))) }
+                    if and(mload(add(workP, shl(5, bi))), u64) { break }
+                }
+                if or(eq(s, to), eq(b, to)) { break }
+                let sp := add(workP, shl(5, si))
+                let bp := add(workP, shl(5, bi))
+                let sw := mload(sp)
+                let bw := mload(bp)
+                let e := and(shr(64, sw), u64)
+                if lt(and(bw, u64), e) { e := and(bw, u64) }
+                let received := div(mul(e, shr(128, sw)), 1000)
+                let paid := div(mul(e, shr(128, bw)), 1000)
+                mstore(sp, sub(sw, shl(64, e)))
+                // Read again: the seller and the buyer can be the same entry (a prosumer meeting itself).
+                mstore(bp, sub(mload(bp), e))
+                let mp := add(moneyP, shl(5, si))
+                mstore(mp, add(mload(mp), shl(128, received)))
+                mp := add(moneyP, shl(5, bi))
+                mstore(mp, add(mload(mp), paid))
+                fees := add(fees, sub(paid, received))
+                let seller := calldataload(add(entries.offset, shl(6, si)))
+                let meterId := and(shr(64, seller), 0xffffffff)
+                // EnergyRoot.append(leaves, leafCount, interval, buyer's owner, meterId, token id, e), the
+                // token id being EnergyTokenId.encode(interval, zone, source, meterId)
+                let q := add(leavesP, shl(5, leafCount))
+                mstore(q, interval)
+                mstore(add(q, 0x20), leafCount)
+                mstore(add(q, 0x40), shr(96, calldataload(add(entries.offset, shl(6, bi)))))
+                mstore(add(q, 0x60), meterId)
+                mstore(
+                    add(q, 0x80),
+                    or(or(shl(72, interval), shl(40, and(shr(48, seller), 0xffff))), or(shl(32, and(shr(40, seller), 0xff)), meterId))
+                )
+                mstore(add(q, 0xa0), e)
+                mstore(0x00, keccak256(q, 0xc0))
+                mstore(q, keccak256(0x00, 0x20))
+                leafCount := add(leafCount, 1)
+                trades := add(trades, 1)
+            }
+        }
+        w.leafCount = leafCount;
+        w.trades = trades;
+        w.feesMicro = fees;
+    }
+
+    /// @dev A bytes32 array of `length` words whose contents are left as they are in memory. Memory is paid
+    /// for when first touched, so as long as this is the last allocation and words are written before they
+    /// are read, only the words written cost anything.
+    function _uninitialized(uint256 length) private pure returns (bytes32[] memory a) {
+        assembly ("memory-safe") {
+            a := mload(0x40)
+            mstore(a, length)
+            mstore(0x40, add(add(a, 0x20), shl(5, length)))
+        }
+    }
+
+    /// @dev a[i] without the bounds check, for the settlement's hot loops, whose indexes are below the
+    /// array's length by construction.
+    function _at(uint256[] memory a, uint256 i) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(add(add(a, 0x20), shl(5, i)))
+        }
+    }
+
+    /// @dev a[i] = v without the bounds check (see {_at}).
+    function _set(uint256[] memory a, uint256 i, uint256 v) private pure {
+        assembly ("memory-safe") {
+            mstore(add(add(a, 0x20), shl(5, i)), v)
         }
     }
 
@@ -482,12 +870,13 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     /// @inheritdoc IEnergyMarket
     function claimEnergy(uint64 interval, EnergyClaim calldata claim, bytes32[] calldata proof) external {
         if (interval >= _nextInterval) revert IntervalNotSettled(interval);
-        bytes32 leaf = EnergyRoot.leaf(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh);
+        bytes32 leaf =
+            EnergyRoot.leaf(interval, claim.index, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh);
         if (_claimed[leaf]) revert EnergyAlreadyClaimed(interval, leaf);
         if (!MerkleProof.verifyCalldata(proof, _energyRoots[interval], leaf)) revert InvalidEnergyProof(interval);
         _claimed[leaf] = true;
         energyToken.mint(claim.recipient, claim.tokenId, claim.energyWh);
-        emit EnergyClaimed(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh);
+        emit EnergyClaimed(interval, claim.recipient, claim.index, claim.sellerMeterId, claim.tokenId, claim.energyWh);
     }
 
     /// @notice Whether the energy leaf `leaf` was redeemed.
@@ -565,10 +954,11 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
 
     // ------------------------------------------------------------------ math
 
-    /// @dev Money for `energyWh` at `priceMicroPerKwh`, rounded down (or up for escrow requirements).
-    function _cost(uint64 energyWh, uint64 priceMicroPerKwh, bool roundUp) private pure returns (uint256) {
-        uint256 product = uint256(energyWh) * priceMicroPerKwh;
-        return roundUp ? (product + WH_PER_KWH - 1) / WH_PER_KWH : product / WH_PER_KWH;
+    /// @dev Money for `energyWh` at `priceMicroPerKwh`, rounded down (the product of two uint64 fits).
+    function _cost(uint64 energyWh, uint64 priceMicroPerKwh) private pure returns (uint256) {
+        unchecked {
+            return uint256(energyWh) * priceMicroPerKwh / WH_PER_KWH;
+        }
     }
 
     function _positive(int256 balance) private pure returns (uint256) {

@@ -46,7 +46,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
     }
 
     function _assertOrder(address account, uint64 ask, uint64 maxSell, uint64 bid, uint64 maxBuy) internal view {
-        IEnergyMarket.StandingOrder memory o = market.standingOrderOf(account);
+        IEnergyMarket.StandingOrder memory o = _standingOrderOf(account);
         vm.assertEq(o.askMicroPerKwh, ask, "ask");
         vm.assertEq(o.maxSellWh, maxSell, "max sell");
         vm.assertEq(o.bidMicroPerKwh, bid, "bid");
@@ -163,7 +163,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         _submit(1, I, 0, 100); // 30_000 at retail, no escrow
         _warpToClose(I);
         _settle(I);
-        vm.assertEq(market.gridDebtOf(households[1]), 30_000, "debt");
+        vm.assertEq(_gridDebtOf(households[1]), 30_000, "debt");
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InsufficientEscrow.selector, households[1], 3000, 0));
         vm.prank(households[1]);
         market.setStandingOrder(_order(0, 0, 300_000, 10));
@@ -230,7 +230,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         _settle(I);
         vm.assertEq(_account(households[2]).balanceMicro, -3000, "negative balance");
         vm.assertEq(market.balanceOf(households[2]), 0, "positive part");
-        vm.assertEq(market.gridDebtOf(households[2]), 3000, "negative part");
+        vm.assertEq(_gridDebtOf(households[2]), 3000, "negative part");
     }
 
     // ------------------------------------------------------------------ depositFor
@@ -273,7 +273,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         _submit(1, I, 0, 1000); // 300_000 at retail, no escrow
         _warpToClose(I);
         _settle(I);
-        vm.assertEq(market.gridDebtOf(households[1]), 300_000, "debt");
+        vm.assertEq(_gridDebtOf(households[1]), 300_000, "debt");
         vm.assertEq(_account(households[1]).balanceMicro, -300_000, "debt is a negative balance");
         uint256 gridBefore = market.balanceOf(grid);
 
@@ -285,7 +285,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         emit IEnergyMarket.Deposited(households[1], households[1], 100_000, 100_000);
         vm.prank(households[1]);
         market.depositFor(households[1], 100_000);
-        vm.assertEq(market.gridDebtOf(households[1]), 200_000, "debt left");
+        vm.assertEq(_gridDebtOf(households[1]), 200_000, "debt left");
         vm.assertEq(_account(households[1]).balanceMicro, -200_000, "balance still negative");
         vm.assertEq(market.balanceOf(households[1]), 0, "nothing to escrow yet");
         vm.assertEq(market.balanceOf(grid), gridBefore + 100_000, "grid repaid");
@@ -295,7 +295,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         emit IEnergyMarket.Deposited(households[1], households[1], 400_000, 200_000);
         vm.prank(households[1]);
         market.depositFor(households[1], 400_000);
-        vm.assertEq(market.gridDebtOf(households[1]), 0, "debt cleared");
+        vm.assertEq(_gridDebtOf(households[1]), 0, "debt cleared");
         vm.assertEq(market.balanceOf(households[1]), 200_000, "escrow");
         vm.assertEq(market.balanceOf(grid), gridBefore + 300_000, "grid repaid in full");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
@@ -315,7 +315,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         vm.prank(stranger);
         market.depositFor(households[3], 15_000);
         vm.assertEq(_account(households[3]).balanceMicro, 0, "back to zero");
-        vm.assertEq(market.gridDebtOf(households[3]), 0, "no debt");
+        vm.assertEq(_gridDebtOf(households[3]), 0, "no debt");
         vm.assertEq(market.balanceOf(grid), gridBefore + 15_000, "grid repaid");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
     }
@@ -347,7 +347,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
         market.depositFor(households[0], chunk);
         vm.prank(households[0]);
         try market.depositFor(households[0], chunk) {} catch {}
-        vm.assertEq(market.gridDebtOf(households[0]), 0, "a deposit created grid debt");
+        vm.assertEq(_gridDebtOf(households[0]), 0, "a deposit created grid debt");
         vm.assertGe(market.balanceOf(households[0]), 2 * chunk, "a deposit lowered the balance");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
     }
@@ -391,7 +391,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
     function test_depositFor_creditsOnlyWhatArrives() public {
         FeeOnTransferToken fee = new FeeOnTransferToken();
         EnergyMarket feeMarket = new EnergyMarket(
-            registry, energyToken, fee, grid, INTERVAL_SECONDS, WINDOW_SECONDS, firstInterval,
+            registry, energyToken, fee, agreements, grid, INTERVAL_SECONDS, WINDOW_SECONDS, firstInterval,
             IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
         );
         fee.mint(households[0], 10_000);

@@ -279,7 +279,7 @@ contract EnergyMarketFuzzTest is MarketFixture {
             );
         }
         _setOrder(0, 0, 0, bid, maxBuy);
-        vm.assertEq(market.standingOrderOf(households[0]).maxBuyWh, balance < required ? 0 : maxBuy, "order");
+        vm.assertEq(_standingOrderOf(households[0]).maxBuyWh, balance < required ? 0 : maxBuy, "order");
     }
 
     function test_fuzz_setStandingOrder_refusesFieldsAbove32Bits(uint64 ask, uint64 maxSell, uint64 bid, uint64 maxBuy)
@@ -350,11 +350,11 @@ contract EnergyMarketFuzzTest is MarketFixture {
         _warpToClose(I);
         _settleChecked(I);
         uint256 debt = importWh * RETAIL / 1000;
-        vm.assertEq(market.gridDebtOf(households[2]), debt, "debt");
+        vm.assertEq(_gridDebtOf(households[2]), debt, "debt");
         uint256 gridBefore = market.balanceOf(grid);
         _fund(households[2], amount);
         uint256 repaid = amount < debt ? amount : debt;
-        vm.assertEq(market.gridDebtOf(households[2]), debt - repaid, "debt left");
+        vm.assertEq(_gridDebtOf(households[2]), debt - repaid, "debt left");
         vm.assertEq(market.balanceOf(households[2]), amount - repaid, "escrow");
         vm.assertEq(market.balanceOf(grid), gridBefore + repaid, "grid repaid");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");

@@ -525,7 +525,7 @@ contract EnergyMarketReadingsTest is MarketFixture {
     function test_constructor_revertsInvalidTariffs() public {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTariffs.selector, 0, RETAIL));
         new EnergyMarket(
-            registry, energyToken, credit, grid, INTERVAL_SECONDS, WINDOW_SECONDS, firstInterval,
+            registry, energyToken, credit, agreements, grid, INTERVAL_SECONDS, WINDOW_SECONDS, firstInterval,
             IEnergyMarket.Tariffs({feedInMicroPerKwh: 0, retailMicroPerKwh: RETAIL})
         );
     }
@@ -533,7 +533,7 @@ contract EnergyMarketReadingsTest is MarketFixture {
     function test_constructor_revertsInvalidTiming() public {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTiming.selector, uint32(0), uint32(10)));
         new EnergyMarket(
-            registry, energyToken, credit, grid, 0, 10, firstInterval,
+            registry, energyToken, credit, agreements, grid, 0, 10, firstInterval,
             IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
         );
     }
@@ -541,7 +541,7 @@ contract EnergyMarketReadingsTest is MarketFixture {
     function test_constructor_acceptsWindowLongerThanInterval() public {
         // nothing is stored per meter any more, so a long window costs nothing
         EnergyMarket long = new EnergyMarket(
-            registry, energyToken, credit, grid, INTERVAL_SECONDS, 4 * INTERVAL_SECONDS, firstInterval,
+            registry, energyToken, credit, agreements, grid, INTERVAL_SECONDS, 4 * INTERVAL_SECONDS, firstInterval,
             IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: RETAIL})
         );
         vm.assertEq(long.readingWindowSeconds(), 4 * INTERVAL_SECONDS, "window");

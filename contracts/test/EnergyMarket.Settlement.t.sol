@@ -91,11 +91,12 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _assertEntry(c, 2, 3, 0, 800);
         _assertEntry(c, 3, 4, 0, 200);
 
-        // The energy root, built by hand: two trades of meter 1, then meter 2's surplus to the grid.
+        // The energy root, built by hand: meter 1's trade inside its zone (zone 1, with meter 4), then across
+        // zones (with meter 3, zone 3), then meter 2's surplus to the grid. Leaves carry their position.
         uint256 id1 = _tokenId(I, 0);
-        bytes32 l0 = _leaf(I, _claim(households[2], 1, id1, 800));
-        bytes32 l1 = _leaf(I, _claim(households[3], 1, id1, 200));
-        bytes32 l2 = _leaf(I, _claim(grid, 2, _gridPoolId(I, 1), 500));
+        bytes32 l0 = _leaf(I, _claimAt(0, households[3], 1, id1, 200));
+        bytes32 l1 = _leaf(I, _claimAt(1, households[2], 1, id1, 800));
+        bytes32 l2 = _leaf(I, _claimAt(2, grid, 2, _gridPoolId(I, 1), 500));
         bytes32 root = _hashPair(_hashPair(l0, l1), l2);
         vm.assertEq(_energyRoot(I, c), root, "fixture tree agrees with the hand-built one");
 
@@ -112,7 +113,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         vm.assertEq(market.balanceOf(households[2]), 1_000_000 - 96_000, "buyer 3");
         vm.assertEq(market.balanceOf(households[3]), 1_000_000 - 24_000 - 120_000, "buyer 4 incl. grid import");
         vm.assertEq(market.balanceOf(grid), gridBefore - 40_000 + 120_000, "grid");
-        vm.assertEq(market.gridDebtOf(households[3]), 0, "no debt");
+        vm.assertEq(_gridDebtOf(households[3]), 0, "no debt");
         vm.assertEq(credit.balanceOf(address(market)), held, "settlement moves no tokens");
         vm.assertEq(_ledgerSum(), held, "ledger backed one to one");
         vm.assertEq(energyToken.mintedWh(I), 0, "settlement mints nothing");
@@ -227,7 +228,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         uint256 gridBefore = market.balanceOf(grid);
         _settleChecked(I);
         vm.assertEq(market.balanceOf(households[1]), 0, "escrow drained");
-        vm.assertEq(market.gridDebtOf(households[1]), 20_000, "debt");
+        vm.assertEq(_gridDebtOf(households[1]), 20_000, "debt");
         vm.assertEq(_balance(households[1]), -20_000, "debt is a negative balance");
         vm.assertEq(market.balanceOf(grid), gridBefore + 10_000, "grid got what escrow had");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed");
@@ -345,14 +346,14 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _submit(1, I, 0, 1000); // 300_000 at retail, no escrow
         _warpToClose(I);
         _settleChecked(I);
-        vm.assertEq(market.gridDebtOf(households[1]), 300_000, "debt");
+        vm.assertEq(_gridDebtOf(households[1]), 300_000, "debt");
 
         _warpToWindow(I + 1);
         _submit(1, I + 1, 1000, 0); // 80_000 at feed-in
         _warpToClose(I + 1);
         uint256 gridBefore = market.balanceOf(grid);
         _settle(I + 1);
-        vm.assertEq(market.gridDebtOf(households[1]), 220_000, "debt reduced by the sale");
+        vm.assertEq(_gridDebtOf(households[1]), 220_000, "debt reduced by the sale");
         vm.assertEq(market.balanceOf(grid), gridBefore, "grid paid 80_000 and was repaid 80_000");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed one to one");
     }
@@ -376,7 +377,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         Clearing memory c = _settle(I + 1);
         vm.assertEq(c.prices.priceMicroPerKwh, 140_000, "price");
         vm.assertEq(market.balanceOf(households[2]), 1_000_000 - 140_000, "buyer paid");
-        vm.assertEq(market.gridDebtOf(households[1]), 160_000, "debt reduced by the sale");
+        vm.assertEq(_gridDebtOf(households[1]), 160_000, "debt reduced by the sale");
         vm.assertEq(market.balanceOf(grid), gridBefore + 140_000, "the buyer's payment repaid the grid");
         vm.assertEq(_ledgerSum(), credit.balanceOf(address(market)), "ledger backed one to one");
     }
@@ -388,7 +389,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
         _submit(2, I, 0, 2000); // no seller: 600_000 at retail
         _warpToClose(I);
         _settleChecked(I);
-        vm.assertEq(market.gridDebtOf(households[2]), 300_000, "debt");
+        vm.assertEq(_gridDebtOf(households[2]), 300_000, "debt");
         // Its standing order stays, but with no positive escrow its demand is 0: all import from the grid.
         _setOrder(0, FEED_IN, 1000, 0, 0);
         _warpToWindow(I + 1);
@@ -398,8 +399,8 @@ contract EnergyMarketSettlementTest is MarketFixture {
         Clearing memory c = _settleChecked(I + 1);
         _assertEntry(c, 0, 1, 0, 0);
         _assertEntry(c, 1, 3, 0, 0);
-        vm.assertEq(market.gridDebtOf(households[2]), 303_000, "more debt");
-        vm.assertEq(market.standingOrderOf(households[2]).maxBuyWh, 1000, "order kept");
+        vm.assertEq(_gridDebtOf(households[2]), 303_000, "more debt");
+        vm.assertEq(_standingOrderOf(households[2]).maxBuyWh, 1000, "order kept");
     }
 
     // ------------------------------------------------------------------ order and timing reverts
@@ -844,7 +845,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
             vm.assertFalse(market.isClaimed(leaves[k]), "not claimed yet");
             vm.expectEmit(true, true, true, true, address(market));
             emit IEnergyMarket.EnergyClaimed(
-                I, claims[k].recipient, claims[k].sellerMeterId, claims[k].tokenId, claims[k].energyWh
+                I, claims[k].recipient, claims[k].index, claims[k].sellerMeterId, claims[k].tokenId, claims[k].energyWh
             );
             // the recipient itself may claim, too
             vm.prank(claims[k].recipient);

@@ -64,16 +64,17 @@ contract EnergyRootTest is MarketFixture {
 
     function test_fuzz_leaf_isDoubleHashedAbiEncoding(
         uint64 interval,
+        uint32 index,
         address recipient,
         uint32 sellerMeterId,
         uint256 tokenId,
         uint64 energyWh
     ) public pure {
         IEnergyMarket.EnergyClaim memory claim = IEnergyMarket.EnergyClaim({
-            recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
+            index: index, recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
         });
         vm.assertEq(
-            EnergyRoot.leaf(interval, recipient, sellerMeterId, tokenId, energyWh), _leaf(interval, claim), "leaf"
+            EnergyRoot.leaf(interval, index, recipient, sellerMeterId, tokenId, energyWh), _leaf(interval, claim), "leaf"
         );
     }
 }

@@ -7,6 +7,12 @@ import { PeerGridError } from "./errors.ts";
 /** Anvil's first development account, funded at genesis on the embedded chain and on any test anvil. */
 export const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
+/**
+ * The embedded chain's block gas limit unless told otherwise (above mainnet's 30M). A chain keeps the
+ * limit it was created with: every block's base fee follows from it, so a replay must use the same.
+ */
+export const DEFAULT_BLOCK_GAS_LIMIT = 100_000_000n;
+
 export type EmbeddedNode = { rpcUrl: string; stop(): Promise<void>; process: ChildProcess };
 
 /** Path of the anvil binary shipped in the npm package @foundry-rs/anvil-linux-amd64 (or the platform's). */
@@ -42,6 +48,8 @@ export async function startAnvil(options: {
   port?: number;
   /** An anvil state dump (JSON) to start from. */
   loadState?: string;
+  /** Block gas limit (default DEFAULT_BLOCK_GAS_LIMIT): no transaction can ask for more gas. */
+  blockGasLimit?: bigint;
 }): Promise<EmbeddedNode> {
   const port = options.port ?? (await freePort());
   const child = spawn(
@@ -57,7 +65,7 @@ export async function startAnvil(options: {
       options.genesisTimestamp.toString(),
       "--no-mining",
       "--gas-limit",
-      "100000000",
+      (options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT).toString(),
       "--silent",
       ...(options.loadState ? ["--load-state", options.loadState] : []),
     ],

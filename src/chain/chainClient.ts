@@ -2,8 +2,10 @@ import {
   type Abi,
   type Address,
   createPublicClient,
+  formatEther,
   type Hex,
   http,
+  keccak256,
   type PrivateKeyAccount,
   type PublicClient,
   type TransactionReceipt,
@@ -11,8 +13,36 @@ import {
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
 
+/**
+ * How long a request to the embedded node may take. viem's default of 10 s is too short there: estimating
+ * a 5,000-household interval's transactions executes ~50–100M gas several times, and mining or replaying
+ * its block executes it again, on the same cores as everything else. External nodes keep viem's default.
+ */
+const EMBEDDED_REQUEST_TIMEOUT_MS = 300_000;
+
 /** anvil's pool holds at most ~1,000 pending transactions per sender; larger sends go in several blocks. */
 const MAX_TXS_PER_SEND = 500;
+
+/** A signed transaction of a group: its request, raw form, hash, and what its sender must hold to be mined. */
+type SignedTx = { request: TxRequest; raw: Hex; hash: Hex; cost: bigint };
+
+/**
+ * The error for transactions anvil left out of every block: which sender could not pay for one, if any;
+ * else only how many were left out (nothing known makes anvil refuse a paid transaction that fits).
+ */
+function leftOutError(
+  left: readonly SignedTx[],
+  sent: number,
+  unpaid: { tx: SignedTx; balance: bigint } | undefined,
+): PeerGridError {
+  const message = `${left.length} of ${sent} transactions were left out of the block`;
+  if (!unpaid) return new PeerGridError(message, { details: `first left out: ${left[0]?.request.action}` });
+  const { tx, balance } = unpaid;
+  return new PeerGridError(`${message}: ${tx.request.account.address} cannot pay for ${tx.request.action}`, {
+    details: `it holds ${formatEther(balance)} ETH; the transaction needs ${formatEther(tx.cost)} (gas × price + value)`,
+    hint: "give the account more gas money (the demo tops its accounts up at start)",
+  });
+}
 
 /** One transaction to send: already encoded, with the ABI used to explain a revert. */
 export type TxRequest = {
@@ -38,7 +68,9 @@ export type ChainClient = {
   /**
    * Sends independent transactions together and returns their receipts. Every one is estimated first,
    * so a transaction the contract would refuse throws a decoded error and nothing is sent. More than
-   * 500, or more than a block's gas, go in groups, each estimated, sent and mined before the next.
+   * 500, or more than a block's gas, go in groups, each estimated, sent and mined before the next. On the
+   * embedded node a group is mined, block after journalled block, until all of it is in; a transaction its
+   * sender cannot pay for fails the send, naming the sender.
    */
   send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]>;
 };
@@ -61,7 +93,12 @@ export type CreateChainClientOptions = {
  */
 export async function createChainClient(options: CreateChainClientOptions): Promise<ChainClient> {
   const pollingInterval = options.pollingIntervalMs ?? 250;
-  const client = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 2 }), pollingInterval, cacheTime: 0 });
+  const timeout = options.journal ? EMBEDDED_REQUEST_TIMEOUT_MS : undefined;
+  const client = createPublicClient({
+    transport: http(options.rpcUrl, { retryCount: 2, timeout }),
+    pollingInterval,
+    cacheTime: 0,
+  });
   let chainId: number;
   try {
     chainId = await client.getChainId();
@@ -79,8 +116,12 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     return (await client.getBlock({ blockTag: "latest" })).timestamp;
   }
 
-  /** Mines one block at `timestamp` with whatever is in the pool and journals it. */
-  async function mine(timestamp: bigint, raws: Hex[]): Promise<void> {
+  /**
+   * Mines one block at `timestamp` with whatever is in the pool and journals it: its transactions as
+   * the block holds them, in its order, so a replay rebuilds exactly this block. `known` holds the raw
+   * form of the transactions just sent; anything else is fetched from the node. Returns the block's hashes.
+   */
+  async function mine(timestamp: bigint, known: ReadonlyMap<Hex, Hex> = new Map()): Promise<readonly Hex[]> {
     if (!journal) throw new Error("mine() needs the embedded node");
     const before = await client.getBlockNumber();
     await rpc("evm_mine", [{ timestamp: Number(timestamp) }]);
@@ -88,11 +129,47 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     if (block.number !== before + 1n) {
       throw new PeerGridError(`expected block ${before + 1n}, the node is at ${block.number}`);
     }
-    if (block.transactions.length !== raws.length) {
-      throw new PeerGridError(`block ${block.number} holds ${block.transactions.length} of ${raws.length} transactions`);
-    }
+    const raws = await Promise.all(
+      block.transactions.map(async (hash) => known.get(hash) ?? ((await rpc("eth_getRawTransactionByHash", [hash])) as Hex)),
+    );
     journal.append({ number: Number(block.number), timestamp: timestamp.toString(), hash: block.hash, txs: raws });
     await options.afterBlock?.(Number(block.number));
+    return block.transactions;
+  }
+
+  /**
+   * Mines blocks until every transaction sent is in one. anvil leaves out of a block what its sender
+   * cannot pay for (gas × price + value above the balance) or what no longer fits; a transaction left out
+   * stays in the pool, where the next block may take it. Each block is journalled as it is mined. When a
+   * left-out transaction cannot be paid for, or a block takes none of them, waiting cannot help: the pool
+   * is emptied (else the leftovers would slip into a later, unrelated block) and the step fails.
+   */
+  async function mineUntilIncluded(sent: readonly SignedTx[]): Promise<void> {
+    const known = new Map(sent.map((s) => [s.hash, s.raw]));
+    const timestamp = await now();
+    let waiting = sent;
+    while (waiting.length > 0) {
+      const included = new Set(await mine(timestamp, known));
+      const left = waiting.filter((s) => !included.has(s.hash));
+      if (left.length === 0) return;
+      const unpaid = await firstUnpaid(left);
+      if (unpaid || left.length === waiting.length) {
+        await rpc("anvil_dropAllTransactions", []);
+        throw leftOutError(left, sent.length, unpaid);
+      }
+      waiting = left;
+    }
+  }
+
+  /** The first left-out transaction whose sender's balance cannot cover its gas and value, with that balance. */
+  async function firstUnpaid(left: readonly SignedTx[]): Promise<{ tx: SignedTx; balance: bigint } | undefined> {
+    const senders = [...new Set(left.map((s) => s.request.account.address))];
+    const balances = new Map(await Promise.all(senders.map(async (a) => [a, await client.getBalance({ address: a })] as const)));
+    for (const tx of left) {
+      const balance = balances.get(tx.request.account.address) ?? 0n;
+      if (balance < tx.cost) return { tx, balance };
+    }
+    return undefined;
   }
 
   async function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
@@ -105,52 +182,36 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
   async function sendGroup(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
     if (txs.length === 0) return [];
     const gasPrice = await client.getGasPrice();
+    const { gasLimit } = await client.getBlock({ blockTag: "latest" });
     const gases = await Promise.all(
       txs.map(async (tx) => {
         try {
           const estimate = await client.estimateGas({ account: tx.account.address, to: tx.to, data: tx.data, value: tx.value });
-          return (estimate * 12n) / 10n + 20_000n;
+          // A margin for state that changes before inclusion, but never above a block: such a transaction
+          // could not be mined at all, while the estimate proved it runs within the block's gas.
+          const gas = (estimate * 12n) / 10n + 20_000n;
+          return gas < gasLimit ? gas : gasLimit;
         } catch (error) {
           throw toPeerGridError(error, tx.abi, tx.action);
         }
       }),
     );
     // A group must fit one block: split it when the gas it may use exceeds the block's limit.
-    const { gasLimit } = await client.getBlock({ blockTag: "latest" });
     if (txs.length > 1 && gases.reduce((sum, g) => sum + g, 0n) > gasLimit) {
       const half = Math.ceil(txs.length / 2);
       return [...(await sendGroup(txs.slice(0, half))), ...(await sendGroup(txs.slice(half)))];
     }
-    const nonces = new Map<Address, number>();
-    const raws: Hex[] = [];
-    for (const [i, tx] of txs.entries()) {
-      const address = tx.account.address;
-      const nonce = nonces.get(address) ?? (await client.getTransactionCount({ address, blockTag: "pending" }));
-      nonces.set(address, nonce + 1);
-      raws.push(
-        await tx.account.signTransaction({
-          type: "legacy",
-          chainId,
-          nonce,
-          gas: gases[i] as bigint,
-          gasPrice,
-          to: tx.to ?? null,
-          data: tx.data,
-          value: tx.value ?? 0n,
-        }),
-      );
-    }
-    const hashes: Hex[] = [];
-    for (const [i, raw] of raws.entries()) {
+    const signed = await signAll(txs, gases, gasPrice);
+    for (const { raw, request } of signed) {
       try {
-        hashes.push(await client.sendRawTransaction({ serializedTransaction: raw }));
+        await client.sendRawTransaction({ serializedTransaction: raw });
       } catch (error) {
-        throw toPeerGridError(error, (txs[i] as TxRequest).abi, (txs[i] as TxRequest).action);
+        throw toPeerGridError(error, request.abi, request.action);
       }
     }
-    if (journal) await mine(await now(), raws);
+    if (journal) await mineUntilIncluded(signed);
     const receipts = await Promise.all(
-      hashes.map((hash) =>
+      signed.map(({ hash }) =>
         journal ? client.getTransactionReceipt({ hash }) : client.waitForTransactionReceipt({ hash, timeout: 120_000 }),
       ),
     );
@@ -166,9 +227,34 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     return receipts;
   }
 
+  /** Signs a group as legacy transactions, numbering each sender's nonces on from its pending count. */
+  async function signAll(txs: readonly TxRequest[], gases: readonly bigint[], gasPrice: bigint): Promise<SignedTx[]> {
+    const nonces = new Map<Address, number>();
+    const signed: SignedTx[] = [];
+    for (const [i, request] of txs.entries()) {
+      const address = request.account.address;
+      const nonce = nonces.get(address) ?? (await client.getTransactionCount({ address, blockTag: "pending" }));
+      nonces.set(address, nonce + 1);
+      const gas = gases[i] as bigint;
+      const value = request.value ?? 0n;
+      const raw = await request.account.signTransaction({
+        type: "legacy",
+        chainId,
+        nonce,
+        gas,
+        gasPrice,
+        to: request.to ?? null,
+        data: request.data,
+        value,
+      });
+      signed.push({ request, raw, hash: keccak256(raw), cost: gas * gasPrice + value });
+    }
+    return signed;
+  }
+
   async function advanceTo(timestamp: bigint): Promise<void> {
     if (journal) {
-      if ((await now()) < timestamp) await mine(timestamp, []);
+      if ((await now()) < timestamp) await mine(timestamp);
       return;
     }
     while ((await now()) < timestamp) await new Promise((r) => setTimeout(r, pollingInterval));
@@ -183,7 +269,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
  * @example await replayJournal(rpcUrl, journal.blocks.filter((b) => b.number > checkpointBlock))
  */
 export async function replayJournal(rpcUrl: string, blocks: readonly JournalBlock[], expectedHead: number) {
-  const client = createPublicClient({ transport: http(rpcUrl), cacheTime: 0 });
+  const client = createPublicClient({ transport: http(rpcUrl, { timeout: EMBEDDED_REQUEST_TIMEOUT_MS }), cacheTime: 0 });
   for (const block of blocks) {
     for (const raw of block.txs) await client.sendRawTransaction({ serializedTransaction: raw });
     await client.request({ method: "evm_mine", params: [{ timestamp: Number(block.timestamp) }] } as never);

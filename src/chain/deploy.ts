@@ -2,14 +2,19 @@ import { type Address, encodeDeployData, getContractAddress, keccak256, type Pri
 import type { Tariffs } from "../core/clearing.ts";
 import type { ChainClient } from "./chainClient.ts";
 import {
+  bilateralAgreementsAbi,
+  bilateralAgreementsBytecode,
   communityCreditAbi,
   communityCreditBytecode,
   communityRegistryAbi,
   communityRegistryBytecode,
   energyMarketAbi,
   energyMarketBytecode,
+  energyMarketLibraries,
   energyTokenAbi,
   energyTokenBytecode,
+  zonalPricesAbi,
+  zonalPricesBytecode,
 } from "./generated/contracts.ts";
 import { callTx } from "./market.ts";
 
@@ -19,6 +24,8 @@ export type Deployment = {
   registry: Address;
   settlementToken: Address;
   energyToken: Address;
+  /** The bilateral agreements the market executes (BilateralAgreements). */
+  agreements: Address;
   market: Address;
   deployedAtBlock: bigint;
   intervalSeconds: bigint;
@@ -57,6 +64,8 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
   const registry = next();
   const settlementToken = p.settlementToken ?? next();
   const energyToken = next();
+  const agreements = next();
+  const zonalPrices = next();
   const market = next();
   const deploy = (abi: never, bytecode: `0x${string}`, args: unknown[], action: string) => ({
     account: p.operator,
@@ -76,12 +85,20 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
       "deploy EnergyToken",
     ),
     deploy(
+      bilateralAgreementsAbi as never,
+      bilateralAgreementsBytecode,
+      [registry, Number(p.intervalSeconds)],
+      "deploy BilateralAgreements",
+    ),
+    deploy(zonalPricesAbi as never, zonalPricesBytecode, [], "deploy ZonalPrices"),
+    deploy(
       energyMarketAbi as never,
-      energyMarketBytecode,
+      linkBytecode(energyMarketBytecode, energyMarketLibraries, { ZonalPrices: zonalPrices }),
       [
         registry,
         energyToken,
         settlementToken,
+        agreements,
         p.gridAccount,
         Number(p.intervalSeconds),
         Number(p.readingWindowSeconds),
@@ -92,23 +109,50 @@ export async function deployPeerGrid(chain: ChainClient, p: DeployParameters): P
     ),
   ]);
   const deployed = receipts.map((r) => r.contractAddress?.toLowerCase());
-  for (const address of [registry, energyToken, market, ...(p.settlementToken ? [] : [settlementToken])]) {
+  for (const address of [
+    registry,
+    energyToken,
+    agreements,
+    zonalPrices,
+    market,
+    ...(p.settlementToken ? [] : [settlementToken]),
+  ]) {
     if (!deployed.includes(address.toLowerCase())) throw new Error(`contract not deployed at the expected address ${address}`);
   }
   await chain.send([
     callTx(p.operator, energyToken, energyTokenAbi, "grantRole", [roles.minter, market]),
     callTx(p.operator, registry, communityRegistryAbi, "grantRole", [roles.gridOperator, p.gridAccount]),
     callTx(p.operator, registry, communityRegistryAbi, "grantRole", [roles.meterGateway, p.gateway]),
+    callTx(p.operator, agreements, bilateralAgreementsAbi, "setMarket", [market]),
   ]);
   return {
     chainId: chain.chainId,
     registry,
     settlementToken,
     energyToken,
+    agreements,
     market,
     deployedAtBlock: (receipts[0] as { blockNumber: bigint }).blockNumber,
     intervalSeconds: p.intervalSeconds,
     readingWindowSeconds: p.readingWindowSeconds,
     firstInterval: p.firstInterval,
   };
+}
+
+/**
+ * `bytecode` with each library placeholder (as compiled: see scripts/compileContracts.ts) replaced by the
+ * library's deployed address.
+ * @example linkBytecode(energyMarketBytecode, energyMarketLibraries, { ZonalPrices: "0x…" })
+ */
+export function linkBytecode<L extends string>(
+  bytecode: `0x${string}`,
+  placeholders: Readonly<Record<L, string>>,
+  addresses: Readonly<Record<L, Address>>,
+): `0x${string}` {
+  let linked: string = bytecode;
+  for (const library of Object.keys(placeholders) as L[]) {
+    linked = linked.replaceAll(placeholders[library], addresses[library].slice(2).toLowerCase());
+  }
+  if (linked.includes("__$")) throw new Error("bytecode still has an unlinked library placeholder");
+  return linked as `0x${string}`;
 }

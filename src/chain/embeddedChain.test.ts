@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { privateKeyToAccount } from "viem/accounts";
+import { parseEther } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
 import { ANVIL_DEV_KEY } from "./anvil.ts";
+import type { TxRequest } from "./chainClient.ts";
 import { type EmbeddedChain, openEmbeddedChain } from "./embeddedChain.ts";
 
 const funder = privateKeyToAccount(ANVIL_DEV_KEY);
@@ -28,7 +30,7 @@ describe("embedded chain", () => {
     const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
     dirs.push(dir);
     // A checkpoint every 2 blocks, so the periodic path runs too.
-    let e = await openEmbeddedChain(dir, genesis, () => {}, 2);
+    let e = await openEmbeddedChain(dir, genesis, () => {}, { checkpointEveryBlocks: 2 });
     expect(e.restoredFrom).toBe("journal");
     await transfer(e, 1n);
     await e.chain.advanceTo(genesis + 900n);
@@ -64,6 +66,29 @@ describe("embedded chain", () => {
     expect(e.replayedBlocks).toBe(Number(after.number));
     expect(messages.join()).toContain("unreadable");
     expect(await state(e)).toEqual(after);
+    await e.close();
+  }, 60_000);
+
+  it("journals a partly mined group, names the sender that cannot pay, and leaves the pool empty", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
+    dirs.push(dir);
+    let e = await openEmbeddedChain(dir, genesis);
+    const poor = privateKeyToAccount(generatePrivateKey());
+    await e.chain.send([{ account: funder, to: poor.address, value: parseEther("1"), abi: [], action: "fund" }]);
+    // Each estimate sees 1 ETH, so both pass; in the block the first leaves too little for the second.
+    const pay: TxRequest = { account: poor, to, value: parseEther("0.6"), abi: [], action: "pay" };
+    await expect(e.chain.send([pay, pay])).rejects.toThrow(/1 of 2 transactions were left out.*cannot pay for pay/);
+    expect(await e.chain.public.request({ method: "txpool_status" } as never)).toEqual({ pending: "0x0", queued: "0x0" });
+    // The block that took the first payment is journalled, and the sender's next nonce is free again.
+    await e.chain.send([{ ...pay, value: 1n }]);
+    const before = await state(e);
+    expect(before.balance).toBe(parseEther("0.6") + 1n);
+    await e.close();
+
+    rmSync(join(dir, "checkpoint.json"));
+    e = await openEmbeddedChain(dir, genesis);
+    expect(e.restoredFrom).toBe("journal");
+    expect(await state(e)).toEqual(before);
     await e.close();
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createPublicClient, type Hex, http } from "viem";
-import { type EmbeddedNode, startAnvil } from "./anvil.ts";
+import { DEFAULT_BLOCK_GAS_LIMIT, type EmbeddedNode, startAnvil } from "./anvil.ts";
 import { type ChainClient, createChainClient, replayJournal } from "./chainClient.ts";
 import { PeerGridError } from "./errors.ts";
 import { openBlockJournal } from "./journal.ts";
@@ -13,7 +13,18 @@ export const EMBEDDED_CHAIN_ID = 31337;
 /** A checkpoint of the node's state is written every this many blocks, and on a clean stop. */
 export const CHECKPOINT_EVERY_BLOCKS = 500;
 
-type ChainFile = { chainId: number; genesisTimestamp: string };
+/** What fixes the chain a replay rebuilds. Chains from before `blockGasLimit` was recorded use the default. */
+type ChainFile = { chainId: number; genesisTimestamp: string; blockGasLimit?: string };
+
+export type EmbeddedChainOptions = {
+  /** A checkpoint every this many blocks (default CHECKPOINT_EVERY_BLOCKS). */
+  checkpointEveryBlocks?: number;
+  /**
+   * Block gas limit of a new chain (default DEFAULT_BLOCK_GAS_LIMIT); an existing chain keeps its own.
+   * Internal: the bench raises it to measure settlements larger than any real block.
+   */
+  blockGasLimit?: bigint;
+};
 
 export type EmbeddedChain = {
   chain: ChainClient;
@@ -40,16 +51,17 @@ function checkpointBlock(path: string): number | undefined {
  * Opens the embedded chain kept in `dataDir`: starts anvil and rebuilds the acknowledged chain from
  * the newest usable checkpoint plus the block journal after it (or from the journal alone when there
  * is no checkpoint or it is damaged). The returned client journals every new block and writes a new
- * checkpoint every CHECKPOINT_EVERY_BLOCKS blocks and on close. The genesis timestamp is fixed on
- * first use, so a replay rebuilds the same chain.
+ * checkpoint every CHECKPOINT_EVERY_BLOCKS blocks and on close. The genesis timestamp and block gas
+ * limit are fixed on first use, so a replay rebuilds the same chain.
  * @example const { chain, close } = await openEmbeddedChain(".peergrid/chain", 1_781_500_000n)
  */
 export async function openEmbeddedChain(
   dataDir: string,
   genesisTimestamp: bigint,
   log: (message: string) => void = () => {},
-  checkpointEveryBlocks = CHECKPOINT_EVERY_BLOCKS,
+  options: EmbeddedChainOptions = {},
 ): Promise<EmbeddedChain> {
+  const checkpointEveryBlocks = options.checkpointEveryBlocks ?? CHECKPOINT_EVERY_BLOCKS;
   mkdirSync(dataDir, { recursive: true });
   const chainFile = join(dataDir, "chain.json");
   const checkpointFile = join(dataDir, "checkpoint.json");
@@ -60,13 +72,21 @@ export async function openEmbeddedChain(
         hint: "the data directory is damaged; move it away and start again",
       });
     }
-    config = { chainId: EMBEDDED_CHAIN_ID, genesisTimestamp: genesisTimestamp.toString() };
+    config = {
+      chainId: EMBEDDED_CHAIN_ID,
+      genesisTimestamp: genesisTimestamp.toString(),
+      blockGasLimit: (options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT).toString(),
+    };
     writeJsonFileAtomic(chainFile, config);
+  }
+  const blockGasLimit = BigInt(config.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT);
+  if (options.blockGasLimit !== undefined && options.blockGasLimit !== blockGasLimit) {
+    log(`the chain in ${dataDir} keeps its block gas limit of ${blockGasLimit}`);
   }
   const journal = openBlockJournal(join(dataDir, "blocks.jsonl"));
   const head = journal.blocks.at(-1)?.number ?? 0;
   const start = (loadState?: string) =>
-    startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), loadState });
+    startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), blockGasLimit, loadState });
 
   // Rebuild: from the checkpoint when it is readable, covered by the journal and agrees with it.
   const checkpoint = checkpointBlock(checkpointFile);

@@ -8,13 +8,14 @@ import {
   type Hex,
   type PrivateKeyAccount,
 } from "viem";
+import { type Delivery, type DueAgreement, executeAgreements } from "../core/bilateral.ts";
 import type { StandingOrder, Tariffs } from "../core/clearing.ts";
 import type { ZonalPosition, ZoneLimits } from "../core/zonalClearing.ts";
 import type { SignedReading } from "../metering/reading.ts";
 import type { ChainClient, TxRequest } from "./chainClient.ts";
 import type { Deployment } from "./deploy.ts";
 import { PeerGridError } from "./errors.ts";
-import { communityRegistryAbi, energyMarketAbi } from "./generated/contracts.ts";
+import { bilateralAgreementsAbi, communityRegistryAbi, energyMarketAbi } from "./generated/contracts.ts";
 import { bookHead, type MeterInfo, type RecordedReading } from "./settlementData.ts";
 
 type Writable = "nonpayable" | "payable";
@@ -83,31 +84,69 @@ export async function readBook(chain: ChainClient, deployment: Deployment, inter
 
 /**
  * The whole input of an interval's clearing: its recorded readings and, for each, the position the
- * engine clears (the reading with its owner's standing order and escrow), read in two calls.
+ * engine clears (the reading with its owner's standing order and escrow, minus what the bilateral
+ * agreements due in the interval took before the auction), the zones' limits and those deliveries.
  * @example const { readings, positions } = await readClearingInput(chain, deployment, 123n)
  */
 export async function readClearingInput(
   chain: ChainClient,
   deployment: Deployment,
   interval: bigint,
-): Promise<{ readings: RecordedReading[]; positions: ZonalPosition[]; zoneLimits: Map<number, ZoneLimits> }> {
+): Promise<{
+  readings: RecordedReading[];
+  positions: ZonalPosition[];
+  zoneLimits: Map<number, ZoneLimits>;
+  deliveries: Delivery[];
+}> {
   const readings = await readRecordedReadings(chain, deployment, interval);
-  const [accounts, zoneLimits] = await Promise.all([
+  const [accounts, zoneLimits, due] = await Promise.all([
     readAccounts(
       chain,
       deployment,
       readings.map((r) => r.owner),
     ),
     readZoneLimits(chain, deployment, [...new Set(readings.map((r) => r.zone))]),
+    readDueAgreements(chain, deployment, interval),
   ]);
-  const positions = readings.map((r, i) => ({
+  const book = readings.map((r, i) => ({
     meterId: r.meterId,
     zone: r.zone,
     exportWh: r.exportWh,
     importWh: r.importWh,
     ...(accounts[i] as AccountState),
   }));
-  return { readings, positions, zoneLimits };
+  const { deliveries, positions } = executeAgreements(book, due);
+  return { readings, positions, zoneLimits, deliveries };
+}
+
+/** The bilateral agreements due in `interval`, in execution order, with their parties' current meters. */
+export async function readDueAgreements(chain: ChainClient, deployment: Deployment, interval: bigint): Promise<DueAgreement[]> {
+  const due = await chain.public.readContract({
+    address: deployment.agreements,
+    abi: bilateralAgreementsAbi,
+    functionName: "dueAt",
+    args: [interval],
+  });
+  if (due.length === 0) return [];
+  const parties = [...new Set(due.flatMap((d) => [d.seller, d.buyer]))];
+  const participants = await Promise.all(
+    parties.map((account) =>
+      chain.public.readContract({
+        address: deployment.registry,
+        abi: communityRegistryAbi,
+        functionName: "participant",
+        args: [account],
+      }),
+    ),
+  );
+  const meterOf = new Map(parties.map((account, k) => [account, participants[k]?.meterId || undefined]));
+  return due.map((d) => ({
+    id: d.id,
+    sellerMeterId: meterOf.get(d.seller),
+    buyerMeterId: meterOf.get(d.buyer),
+    maxWhPerInterval: BigInt(d.maxWhPerInterval),
+    priceMicroPerKwh: BigInt(d.priceMicroPerKwh),
+  }));
 }
 
 /** The limits settlement applies to each of `zones` (unlimited and free where never set). */

@@ -1,4 +1,5 @@
 import { type Address, concat, encodeAbiParameters, type Hex, keccak256, zeroHash } from "viem";
+import type { Delivery } from "../core/bilateral.ts";
 import type { Clearing, Fill } from "../core/clearing.ts";
 import { pairTrades } from "../core/settlement.ts";
 import type { ZonalClearing } from "../core/zonalClearing.ts";
@@ -85,38 +86,46 @@ export function pooledTokenId(id: bigint): bigint {
 }
 
 /** One leaf of an interval's energy root: tokens the recipient may claim. */
-export type EnergyClaim = { recipient: Address; sellerMeterId: number; tokenId: bigint; energyWh: bigint };
+export type EnergyClaim = { index: number; recipient: Address; sellerMeterId: number; tokenId: bigint; energyWh: bigint };
 
 /**
- * Every energy claim a settlement issues, in the contract's leaf order: one per trade pair (zone by
- * zone, then across zones; to the buyer's owner, under the seller meter's token id), then one per meter with unsold export (to the
- * grid account, under the pooled id).
+ * Every energy claim a settlement issues, in the contract's leaf order: one per bilateral delivery (in
+ * execution order), one per trade pair (zone by zone, then across zones; to the buyer's owner, under the
+ * seller meter's token id), then one per meter with unsold export (to the grid account, under the pooled id).
  */
 export function energyClaims(
   interval: bigint,
   readings: readonly RecordedReading[],
   clearing: Pick<Clearing, "fills">,
   gridAccount: Address,
+  deliveries: readonly Delivery[] = [],
 ): EnergyClaim[] {
   const { fills } = clearing;
-  const pairable = fills.map((f, i) => ({ ...f, zone: (readings[i] as RecordedReading).zone }));
-  const claims: EnergyClaim[] = pairTrades(pairable).map(({ seller, buyer, energyWh }) => {
-    const s = readings[seller] as RecordedReading;
-    return {
-      recipient: (readings[buyer] as RecordedReading).owner,
-      sellerMeterId: s.meterId,
-      tokenId: energyTokenId(interval, s.zone, s.source, s.meterId),
-      energyWh,
-    };
+  const claims: EnergyClaim[] = [];
+  const claim = (s: RecordedReading, recipient: Address, energyWh: bigint): EnergyClaim => ({
+    index: claims.length,
+    recipient,
+    sellerMeterId: s.meterId,
+    tokenId: energyTokenId(interval, s.zone, s.source, s.meterId),
+    energyWh,
   });
+  // Agreements deliver first, in execution order; then the auction's trades; then sales to the grid.
+  const soldBefore = readings.map(() => 0n);
+  for (const d of deliveries) {
+    if (d.energyWh === 0n) continue;
+    claims.push(claim(readings[d.sellerIndex] as RecordedReading, (readings[d.buyerIndex] as RecordedReading).owner, d.energyWh));
+    soldBefore[d.sellerIndex] = (soldBefore[d.sellerIndex] as bigint) + d.energyWh;
+  }
+  const pairable = fills.map((f, i) => ({ ...f, zone: (readings[i] as RecordedReading).zone }));
+  for (const { seller, buyer, energyWh } of pairTrades(pairable)) {
+    claims.push(claim(readings[seller] as RecordedReading, (readings[buyer] as RecordedReading).owner, energyWh));
+  }
   for (const [i, r] of readings.entries()) {
-    const unsoldWh = r.exportWh - (fills[i] as Fill).soldWh;
+    const unsoldWh = r.exportWh - (soldBefore[i] as bigint) - (fills[i] as Fill).soldWh;
     if (unsoldWh > 0n) {
       claims.push({
-        recipient: gridAccount,
-        sellerMeterId: r.meterId,
+        ...claim(r, gridAccount, unsoldWh),
         tokenId: pooledTokenId(energyTokenId(interval, r.zone, r.source, r.meterId)),
-        energyWh: unsoldWh,
       });
     }
   }
@@ -127,8 +136,8 @@ export function energyClaims(
 export function energyLeaf(interval: bigint, c: EnergyClaim): Hex {
   const inner = keccak256(
     encodeAbiParameters(
-      [{ type: "uint64" }, { type: "address" }, { type: "uint32" }, { type: "uint256" }, { type: "uint64" }],
-      [interval, c.recipient, c.sellerMeterId, c.tokenId, c.energyWh],
+      [{ type: "uint64" }, { type: "uint32" }, { type: "address" }, { type: "uint32" }, { type: "uint256" }, { type: "uint64" }],
+      [interval, c.index, c.recipient, c.sellerMeterId, c.tokenId, c.energyWh],
     ),
   );
   return keccak256(inner);

@@ -24,6 +24,8 @@ export type CommunityOptions = {
   readingWindowSeconds: bigint;
   /** Key that pays gas money to the demo accounts on an external chain. */
   funderKey: `0x${string}` | undefined;
+  /** Block gas limit of a new embedded chain; internal (the bench's), no flag sets it. */
+  blockGasLimit?: bigint;
 };
 
 export type OpenCommunity = {
@@ -42,6 +44,7 @@ function parseDeployment(file: DeploymentFile): Deployment {
     registry: file.registry as Address,
     settlementToken: file.settlementToken as Address,
     energyToken: file.energyToken as Address,
+    agreements: file.agreements as Address,
     market: file.market as Address,
     deployedAtBlock: BigInt(file.deployedAtBlock),
     intervalSeconds: BigInt(file.intervalSeconds),
@@ -70,8 +73,11 @@ export async function openCommunity(options: CommunityOptions, create: boolean):
     chain = await createChainClient({ rpcUrl: options.rpcUrl, pollingIntervalMs: 200 });
     close = async () => {};
   } else {
-    const embedded = await openEmbeddedChain(join(dataDir, "chain"), settings.startAt - options.intervalSeconds, (message) =>
-      process.stderr.write(`${message}\n`),
+    const embedded = await openEmbeddedChain(
+      join(dataDir, "chain"),
+      settings.startAt - options.intervalSeconds,
+      (message) => process.stderr.write(`${message}\n`),
+      { blockGasLimit: options.blockGasLimit },
     );
     chain = embedded.chain;
     close = embedded.close;

@@ -1,5 +1,5 @@
 import { communityCreditAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
-import { readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
+import { type AccountState, readAccounts, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
 import { formatFixed } from "../core/money.ts";
 import { formatLocalTime } from "./formatReport.ts";
 import { openCommunity } from "./openCommunity.ts";
@@ -57,18 +57,16 @@ export async function status(argv: string[], io: CommandIo): Promise<void> {
         address: h.account.address,
       })),
     ];
-    const [balances, debts] = await Promise.all([
-      Promise.all(
-        accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "balanceOf", args: [a.address] })),
-      ),
-      Promise.all(
-        accounts.map((a) => read({ address: market, abi: energyMarketAbi, functionName: "gridDebtOf", args: [a.address] })),
-      ),
-    ]);
+    const states = await readAccounts(
+      chain,
+      deployment,
+      accounts.map((a) => a.address),
+    );
     for (const [i, a] of accounts.entries()) {
-      const debt = debts[i] as bigint;
+      const balance = (states[i] as AccountState).balanceMicro;
+      const held = balance > 0n ? balance : 0n;
       io.out(
-        `  ${a.name.padEnd(24)} ${a.address}  ${credit(balances[i] as bigint).padStart(16)}${debt > 0n ? `  owes grid ${credit(debt)}` : ""}`,
+        `  ${a.name.padEnd(24)} ${a.address}  ${credit(held).padStart(16)}${balance < 0n ? `  owes grid ${credit(-balance)}` : ""}`,
       );
     }
   } finally {

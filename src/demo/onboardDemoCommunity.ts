@@ -2,30 +2,40 @@ import { type Address, maxUint256, type PrivateKeyAccount, parseEther } from "vi
 import type { ChainClient, TxRequest } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
 import { communityCreditAbi, communityRegistryAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
-import { callTx } from "../chain/market.ts";
+import { callTx, readAccounts } from "../chain/market.ts";
 import type { DemoCommunity } from "./demoCommunity.ts";
 
 const SOURCE_SOLAR = 1;
 const SOURCE_OTHER = 4;
 
 /**
- * Gives every demo account gas money from `funder`. Skips accounts that have enough.
+ * Gas money a service account gets per household: the operator pays ~150k gas a household to onboard
+ * it (register participant and meter, deposit), the gateway and keeper ~10k and ~20k a household every
+ * interval. 0.01 ETH a household is ~50 onboardings' worth at the embedded chain's ~1–2 gwei, or days of
+ * intervals; a start tops the accounts up again.
+ */
+const SERVICE_GAS_MONEY_PER_HOUSEHOLD = parseEther("0.01");
+
+/**
+ * Gives every demo account gas money from `funder`: 1 ETH, and the service accounts (operator, gateway,
+ * keeper) more in a large community, since their gas grows with it. Skips accounts that have
+ * at least half their amount.
  * @example await fundDemoAccounts(chain, funder, community)
  */
 export async function fundDemoAccounts(chain: ChainClient, funder: PrivateKeyAccount, community: DemoCommunity) {
+  // 1 ETH pays years of a household's gas at the embedded chain's fees, and the dev account's 10,000
+  // reach 5,000 households with the service accounts' share.
+  const household = parseEther("1");
+  const scaled = SERVICE_GAS_MONEY_PER_HOUSEHOLD * BigInt(community.households.length);
+  const service = scaled > household ? scaled : household;
   const accounts = [
-    community.operator,
-    community.gateway,
-    community.keeper,
-    community.grid,
-    ...community.households.map((h) => h.account),
+    ...[community.operator, community.gateway, community.keeper].map((a) => ({ a, amount: service })),
+    ...[community.grid, ...community.households.map((h) => h.account)].map((a) => ({ a, amount: household })),
   ];
-  // 1 ETH pays years of gas at the embedded chain's fees, and the dev account's 10,000 reach 5,000 households.
-  const amount = parseEther("1");
-  const balances = await Promise.all(accounts.map((a) => chain.public.getBalance({ address: a.address })));
+  const balances = await Promise.all(accounts.map(({ a }) => chain.public.getBalance({ address: a.address })));
   const txs: TxRequest[] = accounts
-    .filter((_, i) => (balances[i] as bigint) < amount / 2n)
-    .map((a) => ({ account: funder, to: a.address, value: amount, abi: [], action: `fund ${a.address}` }));
+    .filter(({ amount }, i) => (balances[i] as bigint) < amount / 2n)
+    .map(({ a, amount }) => ({ account: funder, to: a.address, value: amount, abi: [], action: `fund ${a.address}` }));
   await chain.send(txs);
 }
 
@@ -86,11 +96,13 @@ export async function onboardDemoCommunity(chain: ChainClient, deployment: Deplo
     );
   }
 
-  const orders = await Promise.all(
-    households.map((h) =>
-      read({ address: deployment.market, abi: energyMarketAbi, functionName: "standingOrderOf", args: [h.account.address] }),
-    ),
-  );
+  const orders = (
+    await readAccounts(
+      chain,
+      deployment,
+      households.map((h) => h.account.address),
+    )
+  ).map((a) => a.order);
   await chain.send(
     households
       .filter((h, i) => orders[i]?.maxBuyWh !== h.order.maxBuyWh || orders[i]?.bidMicroPerKwh !== h.order.bidMicroPerKwh)

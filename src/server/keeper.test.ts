@@ -1,14 +1,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEventLogs } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import { ContractRevertError } from "../chain/errors.ts";
-import { communityCreditAbi, communityRegistryAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
+import {
+  bilateralAgreementsAbi,
+  communityCreditAbi,
+  communityRegistryAbi,
+  energyMarketAbi,
+  energyTokenAbi,
+} from "../chain/generated/contracts.ts";
 import {
   callTx,
   contractReading,
+  readAccounts,
   readBook,
   readClearingInput,
   readNextIntervalToSettle,
@@ -125,6 +133,67 @@ describe("keeper against the embedded chain", () => {
     expect(await ledgerSum()).toBe(heldBefore);
   }, 60_000);
 
+  it("executes a bilateral agreement before the auction, under-delivering what the seller lacks, until cancelled", async () => {
+    const households = c.community.households;
+    const seller = households.find((h) => h.profile.pvKwp > 0);
+    const buyer = households.find((h) => h.profile.pvKwp === 0 && h.zone === seller?.zone);
+    if (!seller || !buyer) throw new Error("the demo community has no PV household and no-PV household in one zone");
+    const k = keeper();
+    const first = (await k.nextInterval()) + 1n;
+    const terms = {
+      seller: seller.account.address,
+      buyer: buyer.account.address,
+      maxWhPerInterval: 1_000_000, // far above a household's export: every delivery is an under-delivery
+      priceMicroPerKwh: 120_000,
+      startInterval: first,
+      endInterval: first + 10n,
+      noticeIntervals: 0,
+    };
+    const [proposed] = await c.chain.send([
+      callTx(seller.account, c.deployment.agreements, bilateralAgreementsAbi, "propose", [terms]),
+    ]);
+    const [event] = parseEventLogs({ abi: bilateralAgreementsAbi, eventName: "AgreementProposed", logs: proposed?.logs ?? [] });
+    const id = event?.args.id as bigint;
+    await expectRevert(
+      c.chain.send([callTx(seller.account, c.deployment.agreements, bilateralAgreementsAbi, "accept", [id])]),
+      "NotTheCounterparty",
+    );
+    await c.chain.send([callTx(buyer.account, c.deployment.agreements, bilateralAgreementsAbi, "accept", [id])]);
+
+    expect((await k.closeInterval(first - 1n)).deliveries).toEqual([]); // before its start
+    const heldBefore = await ledgerSum();
+    const [buyerBefore] = await readAccounts(c.chain, c.deployment, [buyer.account.address]);
+    const report = await k.closeInterval(first);
+    const readings = await readRecordedReadings(c.chain, c.deployment, first);
+    const s = readings.find((r) => r.owner === seller.account.address);
+    const b = readings.find((r) => r.owner === buyer.account.address);
+    if (!s || !b || !buyerBefore) throw new Error("seller or buyer did not report");
+    const balance = buyerBefore.balanceMicro > 0n ? buyerBefore.balanceMicro : 0n;
+    const expectedWh = [s.exportWh, b.importWh, (balance * 1000n) / 120_000n].reduce((x, y) => (x < y ? x : y));
+    expect(expectedWh).toBeGreaterThan(0n);
+    expect(expectedWh).toBeLessThan(1_000_000n);
+    const [delivery] = report.deliveries;
+    expect(delivery).toMatchObject({ id, energyWh: expectedWh, costMicro: (expectedWh * 120_000n) / 1000n });
+    const logs = await c.chain.public.getContractEvents({
+      address: c.deployment.market,
+      abi: energyMarketAbi,
+      eventName: "AgreementDelivered",
+      args: { interval: first },
+    });
+    expect(logs.map((l) => [l.args.id, l.args.energyWh, l.args.costMicro])).toEqual([[id, expectedWh, delivery?.costMicro]]);
+    // Energy: what was delivered, traded and sold to the grid is what was exported; the root issues all of it.
+    expect(expectedWh + report.tradedWh + report.toGridWh).toBe(report.exportWh);
+    expect(expectedWh + report.tradedWh + report.fromGridWh).toBe(report.importWh);
+    expect(energyTree(report.claims.map((claim) => energyLeaf(first, claim))).root).toBe(report.energyRoot);
+    expect(report.claims[0]).toMatchObject({ recipient: buyer.account.address, sellerMeterId: s.meterId, energyWh: expectedWh });
+    expect(await ledgerSum()).toBe(heldBefore);
+
+    // Cancelled with no notice: the current interval (first + 1) is still delivered, the next one is not.
+    await c.chain.send([callTx(buyer.account, c.deployment.agreements, bilateralAgreementsAbi, "cancel", [id])]);
+    expect((await k.closeInterval(first + 1n)).deliveries.map((d) => d.id)).toEqual([id]);
+    expect((await k.closeInterval(first + 2n)).deliveries).toEqual([]);
+  }, 60_000);
+
   it("refuses forged, replayed, unknown-meter, unsorted and wrong-role readings without changing state", async () => {
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);
     await c.chain.advanceTo(intervalBounds(interval, c.deployment).endsAt);
@@ -224,13 +293,8 @@ describe("keeper against the embedded chain", () => {
       "InsufficientEscrow",
     );
     expect(e.args).toMatchObject({ account: newcomer.address, required: 600_000n, available: 0n });
-    const stored = await read()({
-      address: c.deployment.market,
-      abi: energyMarketAbi,
-      functionName: "standingOrderOf",
-      args: [newcomer.address],
-    });
-    expect(stored.maxBuyWh).toBe(0n);
+    const [stored] = await readAccounts(c.chain, c.deployment, [newcomer.address]);
+    expect(stored?.order.maxBuyWh).toBe(0n);
 
     // An invalid clearing: the right one with the price moved up by one unit.
     const interval = await readNextIntervalToSettle(c.chain, c.deployment);

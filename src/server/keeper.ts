@@ -14,6 +14,7 @@ import {
   readTariffs,
 } from "../chain/market.ts";
 import { type EnergyClaim, energyClaims, settlementArgs } from "../chain/settlementData.ts";
+import type { Delivery } from "../core/bilateral.ts";
 import { intervalBounds } from "../core/interval.ts";
 import { clearZonal, type ZoneResult } from "../core/zonalClearing.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
@@ -38,6 +39,8 @@ export type IntervalReport = {
   toGridWh: bigint;
   fromGridWh: bigint;
   trades: bigint;
+  /** What each bilateral agreement due in the interval delivered, before the auction. */
+  deliveries: Delivery[];
   /** Root of the energy tokens the interval issued (see EnergyMarket.claimEnergy). */
   energyRoot: `0x${string}`;
   /** The leaves under `energyRoot`, in order: what each recipient can claim. */
@@ -162,7 +165,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
-    const [{ readings: recorded, positions, zoneLimits }, tariffs, gridAccount] = await Promise.all([
+    const [{ readings: recorded, positions, zoneLimits, deliveries }, tariffs, gridAccount] = await Promise.all([
       readClearingInput(chain, deployment, interval),
       readTariffs(chain, deployment),
       chain.public.readContract({ address: deployment.market, abi: energyMarketAbi, functionName: "gridAccount" }),
@@ -188,7 +191,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
       fromGridWh: settled.args.fromGridWh,
       trades: settled.args.trades,
       energyRoot: settled.args.energyRoot,
-      claims: energyClaims(interval, recorded, clearing, gridAccount),
+      deliveries,
+      claims: energyClaims(interval, recorded, clearing, gridAccount, deliveries),
       readingsGas: readings.gas,
       maxReadingsTxGas: readings.maxGas,
       settlementGas: receipt.gasUsed,

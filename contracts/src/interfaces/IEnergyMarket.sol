@@ -87,8 +87,11 @@ interface IEnergyMarket {
 
     /// @notice Energy tokens an interval's settlement issued to one recipient from one meter: a leaf of
     /// the interval's energy root. Buyers get the selling meter's token id; energy sold to the grid goes
-    /// to the grid account under the pooled id (meter id 0) of the meter's zone and source.
+    /// to the grid account under the pooled id (meter id 0) of the meter's zone and source. `index` is the
+    /// leaf's position, which keeps two equal transfers (an agreement's delivery and an auction trade
+    /// between the same meters, say) separately claimable.
     struct EnergyClaim {
+        uint32 index;
         address recipient;
         uint32 sellerMeterId;
         uint256 tokenId;
@@ -218,11 +221,17 @@ interface IEnergyMarket {
     /// @notice The grid operator set a zone's limits; they apply to every interval settled from now on.
     event ZoneLimitsSet(uint16 indexed zone, uint64 importCapWh, uint64 exportCapWh, uint32 feeMicroPerKwh);
     /// @notice Energy tokens of a settled interval were minted to their recipient.
-    event EnergyClaimed(uint64 indexed interval, address indexed recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh);
+    event EnergyClaimed(
+        uint64 indexed interval, address indexed recipient, uint32 index, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh
+    );
     /// @notice The grid tariffs changed; they apply to every interval settled from now on.
     event TariffsChanged(uint64 feedInMicroPerKwh, uint64 retailMicroPerKwh);
     /// @notice The grid account changed.
     event GridAccountChanged(address indexed gridAccount);
+    /// @notice Bilateral agreement `id` delivered `energyWh` (0 when the seller exported nothing, a party
+    /// had no reading, or the buyer's escrow was empty) in `interval`, for `costMicro` paid by the buyer to
+    /// the seller, before the auction.
+    event AgreementDelivered(uint256 indexed id, uint64 indexed interval, uint64 energyWh, uint256 costMicro);
 
     /// @notice Verifies signed readings of `interval` and adds them to its book. Readings must be in
     /// strictly increasing meter id; those whose meter id is not above the book's last are skipped (sent

@@ -127,7 +127,7 @@ contract MarketHandler is MarketFixture {
             uint256 required = (uint256(q) * (b > RETAIL ? RETAIL : b) + 999) / 1000;
             uint256 have = market.balanceOf(households[i]);
             // a deposit pays grid debt first
-            if (have < required) _fund(households[i], required - have + market.gridDebtOf(households[i]));
+            if (have < required) _fund(households[i], required - have + _gridDebtOf(households[i]));
         }
         _setOrder(i, a, s, b, q);
         calls["setOrder"]++;

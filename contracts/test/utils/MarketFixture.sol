@@ -6,6 +6,7 @@ import {CommunityRegistry} from "../../src/CommunityRegistry.sol";
 import {CommunityCredit} from "../../src/CommunityCredit.sol";
 import {EnergyToken} from "../../src/EnergyToken.sol";
 import {EnergyMarket} from "../../src/EnergyMarket.sol";
+import {BilateralAgreements} from "../../src/BilateralAgreements.sol";
 import {IEnergyMarket} from "../../src/interfaces/IEnergyMarket.sol";
 import {ICommunityRegistry} from "../../src/interfaces/ICommunityRegistry.sol";
 import {MeterEntry} from "../../src/libraries/MeterEntry.sol";
@@ -41,6 +42,7 @@ abstract contract MarketFixture is Test {
     CommunityCredit internal credit;
     EnergyToken internal energyToken;
     EnergyMarket internal market;
+    BilateralAgreements internal agreements;
 
     address internal operator;
     address internal grid;
@@ -131,9 +133,11 @@ abstract contract MarketFixture is Test {
         registry = new CommunityRegistry(operator);
         credit = new CommunityCredit(operator);
         energyToken = new EnergyToken(operator, "https://peergrid.example/energy/{id}.json");
+        agreements = new BilateralAgreements(registry, INTERVAL_SECONDS);
         // The market opens with the next interval: meters registered now cannot report the current one.
         firstInterval = uint64(START_TIME / INTERVAL_SECONDS) + 1;
         market = _newMarket();
+        agreements.setMarket(market);
 
         OPERATOR_ROLE = registry.OPERATOR_ROLE();
         GRID_OPERATOR_ROLE = registry.GRID_OPERATOR_ROLE();
@@ -151,12 +155,31 @@ abstract contract MarketFixture is Test {
         _fundGrid(GRID_FLOAT);
     }
 
+    /// @dev Grid imports `account`'s escrow could not pay (its negative balance).
+    function _gridDebtOf(address account) internal view returns (uint256) {
+        int128 balance = _accountOf(account).balanceMicro;
+        return balance < 0 ? uint256(-int256(balance)) : 0;
+    }
+
+    /// @dev `account`'s standing order as stored.
+    function _standingOrderOf(address account) internal view returns (IEnergyMarket.StandingOrder memory) {
+        IEnergyMarket.Account memory a = _accountOf(account);
+        return IEnergyMarket.StandingOrder(a.askMicroPerKwh, a.maxSellWh, a.bidMicroPerKwh, a.maxBuyWh);
+    }
+
+    function _accountOf(address account) internal view returns (IEnergyMarket.Account memory) {
+        address[] memory one = new address[](1);
+        one[0] = account;
+        return market.accountsOf(one)[0];
+    }
+
     /// @dev A market over the fixture's registry, tokens and grid account, with the fixture's timing and tariffs.
     function _newMarket() internal returns (EnergyMarket) {
         return new EnergyMarket(
             registry,
             energyToken,
             credit,
+            agreements,
             grid,
             INTERVAL_SECONDS,
             WINDOW_SECONDS,
@@ -922,13 +945,23 @@ abstract contract MarketFixture is Test {
         _assertSettleUnchanged(interval, before);
     }
 
+    /// @dev A claim for the first leaf of a tree (see {_claimAt}).
     function _claim(address recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh)
         internal
         pure
         returns (IEnergyMarket.EnergyClaim memory)
     {
+        return _claimAt(0, recipient, sellerMeterId, tokenId, energyWh);
+    }
+
+    /// @dev A claim for the leaf at `index`.
+    function _claimAt(uint32 index, address recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh)
+        internal
+        pure
+        returns (IEnergyMarket.EnergyClaim memory)
+    {
         return IEnergyMarket.EnergyClaim({
-            recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
+            index: index, recipient: recipient, sellerMeterId: sellerMeterId, tokenId: tokenId, energyWh: energyWh
         });
     }
 
@@ -978,6 +1011,7 @@ abstract contract MarketFixture is Test {
         for (uint256 k; k < t.length; ++k) {
             uint256 s = t[k].seller;
             claims[k] = IEnergyMarket.EnergyClaim({
+                index: uint32(k),
                 recipient: _ownerAt(c, t[k].buyer),
                 sellerMeterId: _meterIdAt(c, s),
                 tokenId: energyToken.tokenIdOf(interval, _zoneAt(c, s), _sourceAt(c, s), _meterIdAt(c, s)),
@@ -989,12 +1023,14 @@ abstract contract MarketFixture is Test {
         for (uint256 i; i < n; ++i) {
             uint64 unsold = _exportAt(c, i) - _soldAt(c, i);
             if (unsold == 0) continue;
-            claims[j++] = IEnergyMarket.EnergyClaim({
+            claims[j] = IEnergyMarket.EnergyClaim({
+                index: uint32(j),
                 recipient: gridAccount,
                 sellerMeterId: _meterIdAt(c, i),
                 tokenId: energyToken.tokenIdOf(interval, _zoneAt(c, i), _sourceAt(c, i), 0),
                 energyWh: unsold
             });
+            ++j;
         }
     }
 
@@ -1004,15 +1040,19 @@ abstract contract MarketFixture is Test {
         }
     }
 
-    /// @dev keccak256(bytes.concat(keccak256(abi.encode(interval, recipient, sellerMeterId, tokenId, energyWh)))).
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(interval, index, recipient, sellerMeterId, tokenId,
+    /// energyWh)))).
     function _leaf(uint64 interval, IEnergyMarket.EnergyClaim memory claim) internal pure returns (bytes32) {
         return keccak256(
             bytes.concat(
-                keccak256(abi.encode(interval, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh))
+                keccak256(
+                    abi.encode(interval, claim.index, claim.recipient, claim.sellerMeterId, claim.tokenId, claim.energyWh)
+                )
             )
         );
     }
 
+    /// @dev The leaves of `claims` as a tree in this order: each claim's index is set to its position.
     function _leaves(uint64 interval, IEnergyMarket.EnergyClaim[] memory claims)
         internal
         pure
@@ -1020,6 +1060,7 @@ abstract contract MarketFixture is Test {
     {
         leaves = new bytes32[](claims.length);
         for (uint256 k; k < claims.length; ++k) {
+            claims[k].index = uint32(k);
             leaves[k] = _leaf(interval, claims[k]);
         }
     }
