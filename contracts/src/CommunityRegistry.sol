@@ -106,14 +106,20 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
 
     /// @inheritdoc ICommunityRegistry
     function meterWords(address[] calldata signers) external view returns (uint256[] memory words) {
-        words = new uint256[](signers.length);
-        for (uint256 i; i < signers.length; ++i) {
-            Meter storage m = _meters[signers[i]];
-            uint256 word;
-            assembly ("memory-safe") {
-                word := sload(m.slot)
+        uint256 n = signers.length;
+        words = new uint256[](n);
+        // One slot read per signer, in assembly: this runs once per meter reading, and Solidity's bounds
+        // checks and mapping helper cost more than the read's own bookkeeping. A dirty address reverts, as
+        // the ABI decoder would.
+        assembly ("memory-safe") {
+            let slot := _meters.slot
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let signer := calldataload(add(signers.offset, shl(5, i)))
+                if shr(160, signer) { revert(0, 0) }
+                mstore(0x00, signer)
+                mstore(0x20, slot)
+                mstore(add(add(words, 0x20), shl(5, i)), sload(keccak256(0x00, 0x40)))
             }
-            words[i] = word;
         }
     }
 

@@ -150,13 +150,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         }
         IntervalBook memory book = _books[interval];
         uint256 n = readings.length;
-        address[] memory signers = new address[](n);
-        assembly ("memory-safe") {
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                mstore(add(add(signers, 0x20), shl(5, i)), calldataload(add(readings.offset, mul(i, 0xa0))))
-            }
-        }
-        uint256[] memory meters = registry.meterWords(signers);
+        uint256[] memory meters = _meterWords(readings);
         (uint256 failure, uint256 at, bytes32 head, uint256 last, uint256 added) =
             _recordReadings(readings, meters, interval, startsAt, book.head, book.lastMeterId);
         if (failure != 0) {
@@ -175,6 +169,32 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         if (recorded != 0) {
             _books[interval] = book;
             emit ReadingsRecorded(interval, uint32(recorded), book.lastMeterId, book.head);
+        }
+    }
+
+    /// @dev registry.meterWords(the readings' meters), with the call encoded straight from the calldata and
+    /// the answer copied straight into the result: no intermediate address array, and no re-encoding or
+    /// decoding copies (this runs once per reading). The registry is trusted (immutable); a dirty address
+    /// makes it revert, as the ABI decoder would.
+    function _meterWords(SignedReading[] calldata readings) private view returns (uint256[] memory meters) {
+        uint256 n = readings.length;
+        meters = new uint256[](n);
+        address target = address(registry);
+        bytes4 selector = ICommunityRegistry.meterWords.selector;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x20)
+            mstore(add(p, 0x24), n)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(add(p, 0x44), shl(5, i)), calldataload(add(readings.offset, mul(i, 0xa0))))
+            }
+            if iszero(staticcall(gas(), target, p, add(0x44, shl(5, n)), 0x00, 0x00)) {
+                returndatacopy(p, 0x00, returndatasize())
+                revert(p, returndatasize())
+            }
+            if iszero(eq(returndatasize(), add(0x40, shl(5, n)))) { revert(0x00, 0x00) }
+            returndatacopy(add(meters, 0x20), 0x40, shl(5, n))
         }
     }
 
@@ -694,7 +714,13 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
                     mstore(add(add(work, 0x20), shl(5, i)), or(shl(128, price), and(energy, sub(shl(128, 1), 1))))
                 }
             }
-            if (zones.length > 1) (byZone, zoneStart) = _groupByZone(zoneOf, zones.length);
+            uint256 zoneCount = zones.length;
+            if (zoneCount > 1) (byZone, zoneStart) = _groupByZone(zoneOf, zoneCount);
+            // Position ranges the walks cover (see {_pair}), allocated before the leaves: one zone's, and
+            // those left for the walk across zones.
+            uint256[] memory zoneRange = new uint256[](1);
+            uint256[] memory sellerRanges = new uint256[](zoneCount);
+            uint256[] memory buyerRanges = new uint256[](zoneCount);
             // Every trade exhausts a seller or a buyer, and every grid sale is a seller's: fewer than 3n
             // leaves. Allocated last and not zeroed, so memory is paid for the leaves written (see
             // {_uninitialized}).
@@ -715,14 +741,28 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
                     energyWh
                 );
             }
-            if (zones.length < 2) {
-                _pair(w, entries, byZone, 0, n);
+            if (zoneCount < 2) {
+                _set(zoneRange, 0, n);
+                _pair(w, entries, byZone, zoneRange, zoneRange);
                 return w;
             }
-            for (uint256 k; k < zones.length; ++k) {
-                _pair(w, entries, byZone, zoneStart[k], zoneStart[k + 1]);
+            // Inside each zone; then across zones, where sellers are left only in exporting zones and buyers
+            // only in importing ones, from where each zone's walk stopped (everything before it is exhausted).
+            // That is the walk over all positions in zone order, without stepping over the exhausted ones.
+            uint256 sellersLeft;
+            uint256 buyersLeft;
+            for (uint256 k; k < zoneCount; ++k) {
+                uint256 end = zoneStart[k + 1];
+                _set(zoneRange, 0, zoneStart[k] << 128 | end);
+                (uint256 s, uint256 bp) = _pair(w, entries, byZone, zoneRange, zoneRange);
+                if (s < end) _set(sellerRanges, sellersLeft++, s << 128 | end);
+                if (bp < end) _set(buyerRanges, buyersLeft++, bp << 128 | end);
             }
-            _pair(w, entries, byZone, 0, n);
+            assembly ("memory-safe") {
+                mstore(sellerRanges, sellersLeft)
+                mstore(buyerRanges, buyersLeft)
+            }
+            _pair(w, entries, byZone, sellerRanges, buyerRanges);
         }
     }
 
@@ -737,33 +777,44 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         zoneStart = new uint256[](zoneCount + 1);
         byZone = new uint256[](n);
         uint256[] memory next = new uint256[](zoneCount);
-        unchecked {
-            for (uint256 i; i < n; ++i) {
-                ++zoneStart[_at(zoneOf, i) + 1];
+        // In assembly, as the other per-household loops (see {_bookOrders}); zoneOf[i] < zoneCount.
+        assembly ("memory-safe") {
+            let counts := add(zoneStart, 0x40) // zoneStart[k + 1]
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(counts, shl(5, mload(add(add(zoneOf, 0x20), shl(5, i)))))
+                mstore(p, add(mload(p), 1))
             }
-            for (uint256 k; k < zoneCount; ++k) {
-                zoneStart[k + 1] += zoneStart[k];
-                next[k] = zoneStart[k];
+            for { let k := 0 } lt(k, zoneCount) { k := add(k, 1) } {
+                let start := mload(add(add(zoneStart, 0x20), shl(5, k)))
+                let p := add(counts, shl(5, k))
+                mstore(p, add(mload(p), start))
+                mstore(add(add(next, 0x20), shl(5, k)), start)
             }
-            for (uint256 i; i < n; ++i) {
-                uint256 k = _at(zoneOf, i);
-                uint256 position = _at(next, k);
-                _set(next, k, position + 1);
-                _set(byZone, position, i);
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(add(next, 0x20), shl(5, mload(add(add(zoneOf, 0x20), shl(5, i)))))
+                let position := mload(p)
+                mstore(p, add(position, 1))
+                mstore(add(add(byZone, 0x20), shl(5, position)), i)
             }
         }
     }
 
-    /// @dev The two-pointer walk over positions [from, to) of `order` (the identity when empty). A trade
-    /// of e Wh takes e from the seller's sold-left and the buyer's bought-left (bits 64-127 and 0-63 of
-    /// their work words), adds what the seller receives at its zone's price (bits 128-191) to its credit
-    /// (the high 128 bits of money) and what the buyer pays at its own zone's price to its debit, and
-    /// appends the leaf (buyer's owner, seller's meter and token id, e). In assembly for the reasons given
-    /// at {_bookOrders}; every index is below n, every quantity a uint64 and every price a uint32.
-    function _pair(Pairing memory w, Entry[] calldata entries, uint256[] memory order, uint256 from, uint256 to)
-        private
-        pure
-    {
+    /// @dev The two-pointer walk: sellers over the positions of `sellerRanges`, buyers over those of
+    /// `buyerRanges` (each range from << 128 | to, in order), positions being entry indexes through `order`
+    /// (the identity when empty). A trade of e Wh takes e from the seller's sold-left and the buyer's
+    /// bought-left (bits 64-127 and 0-63 of their work words), adds what the seller receives at its zone's
+    /// price (bits 128-191) to its credit (the high 128 bits of money) and what the buyer pays at its own
+    /// zone's price to its debit, and appends the leaf (buyer's owner, seller's meter and token id, e).
+    /// Returns where the two cursors stopped: at the first seller (buyer) with energy left, or at the end of
+    /// the last range. In assembly for the reasons given at {_bookOrders}; every index is below n, every
+    /// quantity a uint64 and every price a uint32.
+    function _pair(
+        Pairing memory w,
+        Entry[] calldata entries,
+        uint256[] memory order,
+        uint256[] memory sellerRanges,
+        uint256[] memory buyerRanges
+    ) private pure returns (uint256 s, uint256 b) {
         uint256[] memory work = w.work;
         uint256[] memory money = w.money;
         bytes32[] memory leaves = w.leaves;
@@ -772,34 +823,52 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
         uint256 trades = w.trades;
         uint256 fees = w.feesMicro;
         assembly ("memory-safe") {
-            let u64 := 0xffffffffffffffff
-            let grouped := mload(order)
-            let orderP := add(order, 0x20)
+            // The next position in `ranges` from `pos` (range `r`, ending at `to`) whose entry has energy
+            // left on the side `shift` selects (64: sold, 0: bought); found = 0 when there is none.
+            function next(ranges, r, pos, to, order_, workP, shift) -> r_, pos_, to_, i, found {
+                r_ := r
+                pos_ := pos
+                to_ := to
+                for {} 1 {} {
+                    if lt(pos_, to_) {
+                        i := pos_
+                        if mload(order_) { i := mload(add(add(order_, 0x20), shl(5, pos_))) }
+                        if and(shr(shift, mload(add(workP, shl(5, i)))), 0xffffffffffffffff) {
+                            found := 1
+                            leave
+                        }
+                        pos_ := add(pos_, 1)
+                        continue
+                    }
+                    r_ := add(r_, 1)
+                    if iszero(lt(r_, mload(ranges))) { leave }
+                    let range := mload(add(add(ranges, 0x20), shl(5, r_)))
+                    pos_ := shr(128, range)
+                    to_ := and(range, 0xffffffffffffffffffffffffffffffff)
+                }
+            }
             let workP := add(work, 0x20)
             let moneyP := add(money, 0x20)
-            let leavesP := add(leaves, 0x20)
-            let s := from
-            let b := from
+            // Start each cursor at the end of an empty range before the first: `next` moves it on. Until
+            // then it reports the start of its first range (a side never walked is left from there).
+            if mload(sellerRanges) { s := shr(128, mload(add(sellerRanges, 0x20))) }
+            if mload(buyerRanges) { b := shr(128, mload(add(buyerRanges, 0x20))) }
+            let sr := not(0)
+            let sTo := 0
+            let br := not(0)
+            let bTo := 0
             for {} 1 {} {
-                let si := 0
-                let bi := 0
-                for {} lt(s, to) { s := add(s, 1) } {
-                    si := s
-                    if grouped { si := mload(add(orderP, shl(5, s))) }
-                    if and(shr(64, mload(add(workP, shl(5, si)))), u64) { break }
-                }
-                for {} lt(b, to) { b := add(b, 1) } {
-                    bi := b
-                    if grouped { bi := mload(add(orderP, shl(5, b))) }
-                    if and(mload(add(workP, shl(5, bi))), u64) { break }
-                }
-                if or(eq(s, to), eq(b, to)) { break }
+                let si, bi, found
+                sr, s, sTo, si, found := next(sellerRanges, sr, s, sTo, order, workP, 64)
+                if iszero(found) { break }
+                br, b, bTo, bi, found := next(buyerRanges, br, b, bTo, order, workP, 0)
+                if iszero(found) { break }
                 let sp := add(workP, shl(5, si))
                 let bp := add(workP, shl(5, bi))
                 let sw := mload(sp)
                 let bw := mload(bp)
-                let e := and(shr(64, sw), u64)
-                if lt(and(bw, u64), e) { e := and(bw, u64) }
+                let e := and(shr(64, sw), 0xffffffffffffffff)
+                if lt(and(bw, 0xffffffffffffffff), e) { e := and(bw, 0xffffffffffffffff) }
                 let received := div(mul(e, shr(128, sw)), 1000)
                 let paid := div(mul(e, shr(128, bw)), 1000)
                 mstore(sp, sub(sw, shl(64, e)))
@@ -814,7 +883,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
                 let meterId := and(shr(64, seller), 0xffffffff)
                 // EnergyRoot.append(leaves, leafCount, interval, buyer's owner, meterId, token id, e), the
                 // token id being EnergyTokenId.encode(interval, zone, source, meterId)
-                let q := add(leavesP, shl(5, leafCount))
+                let q := add(add(leaves, 0x20), shl(5, leafCount))
                 mstore(q, interval)
                 mstore(add(q, 0x20), leafCount)
                 mstore(add(q, 0x40), shr(96, calldataload(add(entries.offset, shl(6, bi)))))
