@@ -34,7 +34,7 @@ const counts = (text: string) =>
     .split(",")
     .map(Number)
     .filter((n) => n > 0);
-const sizes = counts(process.env.BENCH_HOUSEHOLDS ?? "10,100,1000");
+const sizes = counts(process.env.BENCH_HOUSEHOLDS ?? "10,100,1000,5000");
 const naiveSizes = counts(process.env.BENCH_NAIVE_HOUSEHOLDS ?? "10,100,1000");
 const intervals = Number(process.env.BENCH_INTERVALS ?? 2);
 const results: Record<string, number> = {};
