@@ -1,4 +1,4 @@
-import { communityCreditAbi, energyMarketAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
+import { communityCreditAbi, energyTokenAbi } from "../chain/generated/contracts.ts";
 import { type AccountState, readAccounts, readNextIntervalToSettle, readTariffs } from "../chain/market.ts";
 import { formatFixed } from "../core/money.ts";
 import { formatLocalTime } from "./formatReport.ts";
