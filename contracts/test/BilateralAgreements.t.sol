@@ -242,28 +242,8 @@ contract BilateralAgreementsTest is MarketFixture {
         c.zones = _uniformZones(c);
     }
 
-    function _fills(uint64[2] memory a, uint64[2] memory b) internal pure returns (uint64[2][] memory f) {
-        f = new uint64[2][](2);
-        (f[0], f[1]) = (a, b);
-    }
 
-    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c)
-        internal
-        pure
-        returns (uint64[2][] memory f)
-    {
-        f = new uint64[2][](3);
-        (f[0], f[1], f[2]) = (a, b, c);
-    }
 
-    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c, uint64[2] memory d)
-        internal
-        pure
-        returns (uint64[2][] memory f)
-    {
-        f = new uint64[2][](4);
-        (f[0], f[1], f[2], f[3]) = (a, b, c, d);
-    }
 
     function _claims(IEnergyMarket.EnergyClaim memory a, IEnergyMarket.EnergyClaim memory b)
         internal

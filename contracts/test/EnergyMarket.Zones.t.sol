@@ -91,23 +91,7 @@ contract EnergyMarketZonesTest is MarketFixture {
         }
     }
 
-    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c)
-        internal
-        pure
-        returns (uint64[2][] memory f)
-    {
-        f = new uint64[2][](3);
-        (f[0], f[1], f[2]) = (a, b, c);
-    }
 
-    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c, uint64[2] memory d)
-        internal
-        pure
-        returns (uint64[2][] memory f)
-    {
-        f = new uint64[2][](4);
-        (f[0], f[1], f[2], f[3]) = (a, b, c, d);
-    }
 
     function _expectZoneCleared(uint16 zone, int64 netExportWh, uint64 price, bool capacityBound) internal {
         vm.expectEmit(true, true, true, true, address(market));

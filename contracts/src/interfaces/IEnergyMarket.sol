@@ -166,7 +166,7 @@ interface IEnergyMarket {
     error TieNotProRata(uint32 meterId, uint64 filledWh, uint64 expectedWh);
     /// @notice A zone's meters did not sell minus buy exactly its net export.
     error ZoneNotBalanced(uint16 zone, int256 netExportWh, int256 soldMinusBoughtWh);
-    /// @notice Zones must be listed in strictly increasing id, each with at least one meter.
+    /// @notice Zones must be listed in strictly increasing id (a listed zone without meters is ZoneWithoutMeters).
     error ZonesNotSorted(uint16 zone);
     /// @notice A listed zone has no meter in the settlement.
     error ZoneWithoutMeters(uint16 zone);

@@ -945,6 +945,30 @@ abstract contract MarketFixture is Test {
         _assertSettleUnchanged(interval, before);
     }
 
+    /// @dev Hand-written fills, one [sold, bought] pair per entry in book order.
+    function _fills(uint64[2] memory a, uint64[2] memory b) internal pure returns (uint64[2][] memory f) {
+        f = new uint64[2][](2);
+        (f[0], f[1]) = (a, b);
+    }
+
+    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c)
+        internal
+        pure
+        returns (uint64[2][] memory f)
+    {
+        f = new uint64[2][](3);
+        (f[0], f[1], f[2]) = (a, b, c);
+    }
+
+    function _fills(uint64[2] memory a, uint64[2] memory b, uint64[2] memory c, uint64[2] memory d)
+        internal
+        pure
+        returns (uint64[2][] memory f)
+    {
+        f = new uint64[2][](4);
+        (f[0], f[1], f[2], f[3]) = (a, b, c, d);
+    }
+
     /// @dev A claim for the first leaf of a tree (see {_claimAt}).
     function _claim(address recipient, uint32 sellerMeterId, uint256 tokenId, uint64 energyWh)
         internal
