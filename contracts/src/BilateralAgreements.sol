@@ -65,7 +65,9 @@ contract BilateralAgreements is IBilateralAgreements {
         if (a.status != Status.Proposed) revert WrongStatus(id, a.status);
         address counterparty = a.proposer == a.terms.seller ? a.terms.buyer : a.terms.seller;
         if (msg.sender != counterparty) revert NotTheCounterparty(id, msg.sender);
-        _activeZone(msg.sender);
+        // Both parties must still be active: the proposer may have left since proposing.
+        _activeZone(a.terms.seller);
+        _activeZone(a.terms.buyer);
         uint64 next = _currentInterval() + 1;
         if (a.terms.startInterval < next) a.terms.startInterval = next;
         if (a.terms.startInterval >= a.terms.endInterval) revert InvalidTerms();

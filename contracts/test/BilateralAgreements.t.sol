@@ -428,6 +428,14 @@ contract BilateralAgreementsTest is MarketFixture {
         _accept(B, id);
     }
 
+    function test_accept_revertsWhenProposerLeftSinceProposing() public {
+        uint256 id = _propose(S, B, 400, 150_000, I, I + 10, 0);
+        registry.setParticipantActive(households[S], false);
+        vm.expectRevert(abi.encodeWithSelector(IBilateralAgreements.NotAnActiveParticipant.selector, households[S]));
+        _accept(B, id);
+        vm.assertTrue(_status(id) == IBilateralAgreements.Status.Proposed, "still a proposal");
+    }
+
     function test_acceptAndCancel_revertUnknownAgreement() public {
         vm.expectRevert(abi.encodeWithSelector(IBilateralAgreements.UnknownAgreement.selector, 1));
         _accept(B, 1);
