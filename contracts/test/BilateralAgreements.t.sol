@@ -225,25 +225,15 @@ contract BilateralAgreementsTest is MarketFixture {
         vm.assertEq(s.root, root, "settled: energy root");
     }
 
-    /// @dev A clearing written by hand: the hub's bounds (price = midpoint) and (sold, bought) per entry in
-    /// meter-id order; meter and reading words from the fixture's copy of the book; one uniform zone.
+    /// @dev A clearing written by hand (see MarketFixture._handClearing) with one uniform zone.
     function _hand(uint64 interval, uint64 low, uint64 high, uint64[2][] memory fills)
         internal
         view
         returns (Clearing memory c)
     {
-        c = _referenceClearing(interval);
-        require(fills.length == c.entries.length, "test: one fill per entry");
-        c.prices = IEnergyMarket.Prices(low, high, (low + high) / 2);
-        for (uint256 i; i < fills.length; ++i) {
-            _setSold(c, i, fills[i][0]);
-            _setBought(c, i, fills[i][1]);
-        }
+        c = _handClearing(interval, low, high, fills);
         c.zones = _uniformZones(c);
     }
-
-
-
 
     function _claims(IEnergyMarket.EnergyClaim memory a, IEnergyMarket.EnergyClaim memory b)
         internal

@@ -73,25 +73,16 @@ contract EnergyMarketZonesTest is MarketFixture {
         (zs[0], zs[1], zs[2]) = (a, b, c);
     }
 
-    /// @dev A clearing written by hand: the hub's bounds, the zones, and (sold, bought) per entry in
-    /// meter-id order. The meter and reading words come from the fixture's copy of the book.
+    /// @dev A clearing of I written by hand (see MarketFixture._handClearing), with the zones given.
     function _handClearing(
         uint64 hubLow,
         uint64 hubHigh,
         IEnergyMarket.ZoneClearing[] memory zones,
         uint64[2][] memory fills
     ) internal view returns (Clearing memory c) {
-        c = _referenceClearing(I);
-        require(fills.length == c.entries.length, "test: one fill per entry");
-        c.prices = IEnergyMarket.Prices(hubLow, hubHigh, (hubLow + hubHigh) / 2);
+        c = _handClearing(I, hubLow, hubHigh, fills);
         c.zones = zones;
-        for (uint256 i; i < fills.length; ++i) {
-            _setSold(c, i, fills[i][0]);
-            _setBought(c, i, fills[i][1]);
-        }
     }
-
-
 
     function _expectZoneCleared(uint16 zone, int64 netExportWh, uint64 price, bool capacityBound) internal {
         vm.expectEmit(true, true, true, true, address(market));

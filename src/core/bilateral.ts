@@ -38,7 +38,7 @@ export function executeAgreements<P extends MeterPosition>(
   due: readonly DueAgreement[],
 ): { deliveries: Delivery[]; positions: P[] } {
   const indexOf = new Map(positions.map((p, i) => [p.meterId, i]));
-  const rest = positions.map((p) => ({ ...p, balanceMicro: p.balanceMicro > 0n ? p.balanceMicro : 0n }));
+  const rest = positions.map((p) => ({ ...p }));
   const deliveries = due.map((a): Delivery => {
     if (a.priceMicroPerKwh <= 0n) throw new RangeError(`agreement ${a.id}: price must be positive`);
     const sellerIndex = a.sellerMeterId === undefined ? -1 : (indexOf.get(a.sellerMeterId) ?? -1);
@@ -46,20 +46,14 @@ export function executeAgreements<P extends MeterPosition>(
     const seller = rest[sellerIndex];
     const buyer = rest[buyerIndex];
     if (!seller || !buyer) return { id: a.id, sellerIndex, buyerIndex, energyWh: 0n, costMicro: 0n };
-    const affordableWh = (buyer.balanceMicro * WH_PER_KWH) / a.priceMicroPerKwh;
-    const energyWh = min(a.maxWhPerInterval, seller.exportWh, buyer.importWh, affordableWh);
+    // A balance in grid debt pays for nothing; a positive one never goes below zero here.
+    const escrowMicro = buyer.balanceMicro > 0n ? buyer.balanceMicro : 0n;
+    const energyWh = min(a.maxWhPerInterval, seller.exportWh, buyer.importWh, (escrowMicro * WH_PER_KWH) / a.priceMicroPerKwh);
     const costMicro = (energyWh * a.priceMicroPerKwh) / WH_PER_KWH;
     seller.exportWh -= energyWh;
     buyer.importWh -= energyWh;
     buyer.balanceMicro -= costMicro;
     return { id: a.id, sellerIndex, buyerIndex, energyWh, costMicro };
   });
-  // Grid debt stays visible to the auction as it was (a negative balance buys nothing either way).
-  return {
-    deliveries,
-    positions: rest.map((p, i) => {
-      const original = positions[i] as P;
-      return original.balanceMicro > 0n ? p : { ...p, balanceMicro: original.balanceMicro };
-    }),
-  };
+  return { deliveries, positions: rest };
 }

@@ -945,6 +945,22 @@ abstract contract MarketFixture is Test {
         _assertSettleUnchanged(interval, before);
     }
 
+    /// @dev A clearing written by hand: the hub's bounds (price = midpoint) and (sold, bought) per entry in
+    /// meter-id order; meter and reading words from the fixture's copy of the book. The caller sets the zones.
+    function _handClearing(uint64 interval, uint64 hubLow, uint64 hubHigh, uint64[2][] memory fills)
+        internal
+        view
+        returns (Clearing memory c)
+    {
+        c = _referenceClearing(interval);
+        require(fills.length == c.entries.length, "test: one fill per entry");
+        c.prices = IEnergyMarket.Prices(hubLow, hubHigh, (hubLow + hubHigh) / 2);
+        for (uint256 i; i < fills.length; ++i) {
+            _setSold(c, i, fills[i][0]);
+            _setBought(c, i, fills[i][1]);
+        }
+    }
+
     /// @dev Hand-written fills, one [sold, bought] pair per entry in book order.
     function _fills(uint64[2] memory a, uint64[2] memory b) internal pure returns (uint64[2][] memory f) {
         f = new uint64[2][](2);
