@@ -956,7 +956,7 @@ contract EnergyMarket is IEnergyMarket, EIP712, ReentrancyGuard {
     // ------------------------------------------------------------------ administration
 
     /// @inheritdoc IEnergyMarket
-    function setTariffs(Tariffs calldata tariffs_) external onlyRegistryRole(OPERATOR_ROLE) {
+    function setTariffs(Tariffs calldata tariffs_) external onlyRegistryRole(GRID_OPERATOR_ROLE) {
         _setTariffs(tariffs_);
     }
 

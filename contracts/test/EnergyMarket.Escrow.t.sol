@@ -462,6 +462,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
     function test_setTariffs_setsAndEmits() public {
         vm.expectEmit(true, true, true, true, address(market));
         emit IEnergyMarket.TariffsChanged(70_000, 280_000);
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 70_000, retailMicroPerKwh: 280_000}));
         (uint64 feedIn, uint64 retail) = market.tariffs();
         vm.assertEq(feedIn, 70_000, "feed-in");
@@ -469,6 +470,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
     }
 
     function test_setTariffs_acceptsEqualTariffs() public {
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 100_000, retailMicroPerKwh: 100_000}));
         (uint64 feedIn, uint64 retail) = market.tariffs();
         vm.assertEq(feedIn, retail, "equal");
@@ -476,6 +478,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
 
     function test_setTariffs_revertsZeroFeedIn() public {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTariffs.selector, 0, 280_000));
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 0, retailMicroPerKwh: 280_000}));
         (uint64 feedIn,) = market.tariffs();
         vm.assertEq(feedIn, FEED_IN, "unchanged");
@@ -483,6 +486,7 @@ contract EnergyMarketEscrowTest is MarketFixture {
 
     function test_setTariffs_revertsFeedInAboveRetail() public {
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTariffs.selector, 300_001, 300_000));
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 300_001, retailMicroPerKwh: 300_000}));
         (uint64 feedIn, uint64 retail) = market.tariffs();
         vm.assertEq(feedIn, FEED_IN, "feed-in unchanged");
@@ -494,24 +498,25 @@ contract EnergyMarketEscrowTest is MarketFixture {
     function test_setTariffs_revertsRetailAbove32Bits() public {
         uint64 retail = uint64(type(uint32).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidTariffs.selector, FEED_IN, retail));
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: retail}));
         (, uint64 stored) = market.tariffs();
         vm.assertEq(stored, RETAIL, "unchanged");
         // the 32-bit maximum itself is fine
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: FEED_IN, retailMicroPerKwh: type(uint32).max}));
     }
 
     function test_setTariffs_revertsWrongRole() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, OPERATOR_ROLE)
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, GRID_OPERATOR_ROLE)
         );
         vm.prank(stranger);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 1, retailMicroPerKwh: 2}));
-        // the grid operator may not set its own tariffs either
+        // tariffs are the grid operator's: the community operator may not set them
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, grid, OPERATOR_ROLE)
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, address(this), GRID_OPERATOR_ROLE)
         );
-        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 1, retailMicroPerKwh: 2}));
         (uint64 feedIn,) = market.tariffs();
         vm.assertEq(feedIn, FEED_IN, "unchanged");

@@ -257,6 +257,7 @@ contract EnergyMarketSettlementTest is MarketFixture {
     function test_settleInterval_usesTariffsInForceAtSettlement() public {
         _warpToWindow(I);
         _submit(0, I, 1000, 0);
+        vm.prank(grid);
         market.setTariffs(IEnergyMarket.Tariffs({feedInMicroPerKwh: 50_000, retailMicroPerKwh: 250_000}));
         _warpToClose(I);
         Clearing memory c = _referenceClearing(I);

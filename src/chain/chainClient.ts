@@ -8,7 +8,10 @@ import {
   keccak256,
   type PrivateKeyAccount,
   type PublicClient,
+  parseTransaction,
+  recoverTransactionAddress,
   type TransactionReceipt,
+  type TransactionSerializedGeneric,
 } from "viem";
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
@@ -23,8 +26,8 @@ const EMBEDDED_REQUEST_TIMEOUT_MS = 300_000;
 /** anvil's pool holds at most ~1,000 pending transactions per sender; larger sends go in several blocks. */
 const MAX_TXS_PER_SEND = 500;
 
-/** A signed transaction of a group: its request, raw form, hash, and what its sender must hold to be mined. */
-type SignedTx = { request: TxRequest; raw: Hex; hash: Hex; cost: bigint };
+/** A signed transaction of a group: its sender, action (for errors), raw form, hash, and what its sender must hold to be mined. */
+type SignedTx = { from: Address; action: string; abi: Abi; raw: Hex; hash: Hex; cost: bigint };
 
 /**
  * The error for transactions anvil left out of every block: which sender could not pay for one, if any;
@@ -36,9 +39,9 @@ function leftOutError(
   unpaid: { tx: SignedTx; balance: bigint } | undefined,
 ): PeerGridError {
   const message = `${left.length} of ${sent} transactions were left out of the block`;
-  if (!unpaid) return new PeerGridError(message, { details: `first left out: ${left[0]?.request.action}` });
+  if (!unpaid) return new PeerGridError(message, { details: `first left out: ${left[0]?.action}` });
   const { tx, balance } = unpaid;
-  return new PeerGridError(`${message}: ${tx.request.account.address} cannot pay for ${tx.request.action}`, {
+  return new PeerGridError(`${message}: ${tx.from} cannot pay for ${tx.action}`, {
     details: `it holds ${formatEther(balance)} ETH; the transaction needs ${formatEther(tx.cost)} (gas × price + value)`,
     hint: "give the account more gas money (the demo tops its accounts up at start)",
   });
@@ -73,6 +76,11 @@ export type ChainClient = {
    * sender cannot pay for fails the send, naming the sender.
    */
   send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]>;
+  /**
+   * Relays a transaction signed elsewhere (a user's wallet) and returns its receipt. It is simulated
+   * first: a call the contract would refuse throws the decoded error (from `abi`) and nothing is sent.
+   */
+  sendRaw(raw: Hex, abi: Abi, action: string): Promise<TransactionReceipt>;
 };
 
 export type CreateChainClientOptions = {
@@ -163,16 +171,60 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
 
   /** The first left-out transaction whose sender's balance cannot cover its gas and value, with that balance. */
   async function firstUnpaid(left: readonly SignedTx[]): Promise<{ tx: SignedTx; balance: bigint } | undefined> {
-    const senders = [...new Set(left.map((s) => s.request.account.address))];
+    const senders = [...new Set(left.map((s) => s.from))];
     const balances = new Map(await Promise.all(senders.map(async (a) => [a, await client.getBalance({ address: a })] as const)));
     for (const tx of left) {
-      const balance = balances.get(tx.request.account.address) ?? 0n;
+      const balance = balances.get(tx.from) ?? 0n;
       if (balance < tx.cost) return { tx, balance };
     }
     return undefined;
   }
 
-  async function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
+  /**
+   * On the embedded node this client mines; two sends at once (the keeper's and a relayed wallet's, say)
+   * would mine each other's transactions and miscount. Sends and clock moves therefore run one at a time.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (!journal) return fn();
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  async function sendRaw(raw: Hex, abi: Abi, action: string): Promise<TransactionReceipt> {
+    const tx = parseTransaction(raw as TransactionSerializedGeneric);
+    let from: Address;
+    try {
+      from = await recoverTransactionAddress({ serializedTransaction: raw as never });
+    } catch (error) {
+      throw new PeerGridError(`${action}: the transaction's signature cannot be read`, { cause: error });
+    }
+    if (tx.chainId !== undefined && tx.chainId !== chainId) {
+      throw new PeerGridError(`${action}: the transaction is signed for chain ${tx.chainId}, this is chain ${chainId}`);
+    }
+    try {
+      await client.call({ account: from, to: tx.to ?? undefined, data: tx.data, value: tx.value });
+    } catch (error) {
+      throw toPeerGridError(error, abi, action);
+    }
+    return serial(async () => {
+      let hash: Hex;
+      try {
+        hash = await client.sendRawTransaction({ serializedTransaction: raw });
+      } catch (error) {
+        throw toPeerGridError(error, abi, action);
+      }
+      if (journal) await mineUntilIncluded([{ from, action, abi, raw, hash, cost: 0n }]);
+      return journal ? client.getTransactionReceipt({ hash }) : client.waitForTransactionReceipt({ hash, timeout: 120_000 });
+    });
+  }
+
+  function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
+    return serial(() => sendAll(txs));
+  }
+
+  async function sendAll(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
     const receipts: TransactionReceipt[] = [];
     for (let i = 0; i < txs.length; i += MAX_TXS_PER_SEND)
       receipts.push(...(await sendGroup(txs.slice(i, i + MAX_TXS_PER_SEND))));
@@ -202,11 +254,11 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
       return [...(await sendGroup(txs.slice(0, half))), ...(await sendGroup(txs.slice(half)))];
     }
     const signed = await signAll(txs, gases, gasPrice);
-    for (const { raw, request } of signed) {
+    for (const { raw, abi, action } of signed) {
       try {
         await client.sendRawTransaction({ serializedTransaction: raw });
       } catch (error) {
-        throw toPeerGridError(error, request.abi, request.action);
+        throw toPeerGridError(error, abi, action);
       }
     }
     if (journal) await mineUntilIncluded(signed);
@@ -247,20 +299,29 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
         data: request.data,
         value,
       });
-      signed.push({ request, raw, hash: keccak256(raw), cost: gas * gasPrice + value });
+      signed.push({
+        from: address,
+        action: request.action,
+        abi: request.abi,
+        raw,
+        hash: keccak256(raw),
+        cost: gas * gasPrice + value,
+      });
     }
     return signed;
   }
 
   async function advanceTo(timestamp: bigint): Promise<void> {
     if (journal) {
-      if ((await now()) < timestamp) await mine(timestamp);
+      await serial(async () => {
+        if ((await now()) < timestamp) await mine(timestamp);
+      });
       return;
     }
     while ((await now()) < timestamp) await new Promise((r) => setTimeout(r, pollingInterval));
   }
 
-  return { public: client, chainId, rpcUrl: options.rpcUrl, embedded: journal !== undefined, now, advanceTo, send };
+  return { public: client, chainId, rpcUrl: options.rpcUrl, embedded: journal !== undefined, now, advanceTo, send, sendRaw };
 }
 
 /**

@@ -92,3 +92,35 @@ describe("embedded chain", () => {
     await e.close();
   }, 60_000);
 });
+
+describe("relaying a transaction signed elsewhere (sendRaw)", () => {
+  it("mines and journals it, refuses what would revert without sending it, and runs beside other sends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
+    dirs.push(dir);
+    const e = await openEmbeddedChain(dir, genesis, () => {});
+    const wallet = privateKeyToAccount(generatePrivateKey());
+    await e.chain.send([{ account: funder, to: wallet.address, value: parseEther("1"), abi: [], action: "fund" }]);
+    const gasPrice = await e.chain.public.getGasPrice();
+    const sign = (nonce: number, value: bigint) =>
+      wallet.signTransaction({ type: "legacy", chainId: e.chain.chainId, nonce, gas: 21_000n, gasPrice, to, value });
+
+    // Relayed while the node's own client sends: each lands once, in journalled blocks.
+    const [receipt] = await Promise.all([e.chain.sendRaw(await sign(0, 5n), [], "transfer"), transfer(e, 7n)]);
+    expect(receipt.status).toBe("success");
+    expect(await e.chain.public.getBalance({ address: to })).toBe(12n);
+
+    // More than the wallet holds: refused before sending, the nonce stays unused.
+    await expect(e.chain.sendRaw(await sign(1, parseEther("2")), [], "transfer")).rejects.toThrow(/transfer/);
+    expect(await e.chain.public.getTransactionCount({ address: wallet.address })).toBe(1);
+    // Signed for another chain.
+    const foreign = await wallet.signTransaction({ type: "legacy", chainId: 1, nonce: 1, gas: 21_000n, gasPrice, to, value: 1n });
+    await expect(e.chain.sendRaw(foreign, [], "transfer")).rejects.toThrow(/signed for chain 1/);
+
+    // The journal replays the relayed transaction.
+    const head = await state(e);
+    await e.close();
+    const again = await openEmbeddedChain(dir, genesis, () => {});
+    expect(await state(again)).toEqual(head);
+    await again.close();
+  });
+});

@@ -266,7 +266,7 @@ interface IEnergyMarket {
     /// Anyone may call it; each leaf is redeemed once.
     function claimEnergy(uint64 interval, EnergyClaim calldata claim, bytes32[] calldata proof) external;
 
-    /// @notice Sets the grid tariffs. Operator only.
+    /// @notice Sets the grid tariffs (the grid account's prices). Grid operators only.
     function setTariffs(Tariffs calldata tariffs) external;
 
     /// @notice The EIP-712 digest a meter signs for a reading.
