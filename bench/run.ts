@@ -5,7 +5,9 @@
 //   verification + settlement) on the embedded chain, at 10 / 100 / 1,000 / 5,000 households;
 // - the same community on a plain per-order/per-trade reference market (bench/reference), side by side;
 // - interval close latency at 1,000 households (interval end to settled; signing excluded);
-// - the clearing engine on 100 to 100,000 orders; reading signatures and verifications per second.
+// - the clearing engine on 100 to 100,000 orders; reading signatures and verifications per second;
+// - the server: readings ingested per second through HTTP batches, p99 latency of read endpoints at
+//   200 requests/s, seconds to rebuild the index per million chain events (BENCH_SERVER=0 skips them).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +19,10 @@ import { demoReadings, demoTariffs } from "../src/demo/demoCommunity.ts";
 import { meterKey, type SignedReading, signReading, verifyReading } from "../src/metering/reading.ts";
 import { createKeeper } from "../src/server/keeper.ts";
 import { createRandom } from "../src/sim/random.ts";
+import { measureApi } from "./api.ts";
+import { measureIngest } from "./ingest.ts";
 import { compileNaiveMarket, measureNaiveMarket } from "./reference/naive.ts";
+import { measureReindex } from "./reindex.ts";
 
 const START = "2026-06-15T12:00:00+02:00"; // midday in June: most households trade
 /** A mainnet-sized block: the table flags any transaction that would not fit one. */
@@ -182,6 +187,24 @@ const valid = readings.filter((r) => verifyReading(domain, r)).length;
 results.readingVerificationsPerSecond = Math.round(count / ((performance.now() - started) / 1000));
 if (valid !== count) throw new Error(`only ${valid} of ${count} signatures verified`);
 console.log(`signatures/s ${results.readingSignaturesPerSecond}, verifications/s ${results.readingVerificationsPerSecond}`);
+
+if (process.env.BENCH_SERVER !== "0") {
+  console.log("\nServer: meter gateway over HTTP, read API at 200 requests/s, index rebuilt from the chain");
+  const ingest = await measureIngest();
+  results.ingestReadingsPerSecond = Math.round(ingest.ingestReadingsPerSecond);
+  results.ingestReadingsLost = ingest.lost;
+  console.log(
+    `ingest: ${results.ingestReadingsPerSecond} readings/s accepted and stored (${ingest.readings} sent, ${ingest.lost} lost)`,
+  );
+  const api = await measureApi();
+  results.apiP99Ms_200rps = Number(api.apiP99Ms_200rps.toFixed(2));
+  console.log(`api: p99 ${results.apiP99Ms_200rps} ms at 200 requests/s (${api.requests} requests, ${api.errors} errors)`);
+  const rebuilt = await measureReindex();
+  results.reindexSecondsPerMillionEvents = Number(rebuilt.reindexSecondsPerMillionEvents.toFixed(1));
+  console.log(
+    `reindex: ${rebuilt.events} events in ${rebuilt.seconds.toFixed(2)} s = ${results.reindexSecondsPerMillionEvents} s per million events`,
+  );
+}
 
 writeFileSync(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("\nwrote bench/results.json");

@@ -22,3 +22,19 @@ export class ApiError extends Error {
 }
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown; hint?: string } };
+
+/** 401: the route needs a signed-in session. */
+export const authRequired = () =>
+  new ApiError(401, "auth_required", "sign in first: send Authorization: Bearer <token> from POST /api/auth/signin", {
+    hint: "GET /api/auth/nonce, sign an EIP-4361 message with your wallet, POST /api/auth/signin",
+  });
+
+/** 403: signed in, but this account may not do this. */
+export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
+
+/** 404 for a missing resource, with a code like `participant_not_found`. */
+export const notFound = (what: string, message: string) => new ApiError(404, `${what}_not_found`, message);
+
+/** 400 `validation_failed` for a check zod cannot express (one entry per bad field, with its path). */
+export const validationFailed = (details: { path: string; message: string }[]) =>
+  new ApiError(400, "validation_failed", "the request is not valid", { details });

@@ -1,5 +1,7 @@
 import { PeerGridError } from "../chain/errors.ts";
-import { type CommandIo, start, startHelp } from "./start.ts";
+import { meter, meterHelp } from "./meter.ts";
+import { reindex, reindexHelp } from "./reindex.ts";
+import { type CommandIo, serve, serveHelp, start, startHelp } from "./start.ts";
 import { status, statusHelp } from "./status.ts";
 
 const help = `PeerGrid: a peer-to-peer neighbourhood electricity market on an EVM chain.
@@ -7,15 +9,21 @@ const help = `PeerGrid: a peer-to-peer neighbourhood electricity market on an EV
 Usage: peergrid <command> [options]
 
 Commands:
-  start    run the market (embedded chain by default) and print one line per interval
+  start    run everything on the embedded chain: the market with demo meters, the API and the indexer
+  serve    serve an existing community: API, indexer, meter gateway (HTTP, MQTT) and keeper
   status   show chain, contracts, last settled interval and balances
+  reindex  rebuild the index from the chain
+  meter    simulate a meter: generate a key, sign readings, publish them to a gateway
   help     show this help, or \`peergrid help <command>\`
 
 Run \`peergrid <command> --help\` for a command's options.`;
 
 const commands: Record<string, { run(argv: string[], io: CommandIo): Promise<void>; help: string }> = {
   start: { run: start, help: startHelp },
+  serve: { run: serve, help: serveHelp },
   status: { run: status, help: statusHelp },
+  reindex: { run: reindex, help: reindexHelp },
+  meter: { run: meter, help: meterHelp },
 };
 
 /** Runs the CLI and returns the exit code. */

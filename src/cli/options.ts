@@ -109,3 +109,31 @@ export function parseCommandArgs<T extends ParseArgsConfig["options"]>(command: 
     throw new PeerGridError(`peergrid ${command}: ${(error as Error).message}`, { hint: `run \`peergrid ${command} --help\`` });
   }
 }
+
+/** Options of the commands that run the server. */
+export const serverOptionSpec = {
+  host: { type: "string" },
+  port: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+export const serverOptionHelp = `
+Server:
+  --host <address>               where the API listens (default 127.0.0.1)
+  --port <n>                     its port (default 8080; 0 picks a free one)
+  $DATABASE_URL                  postgres://… keeps the index in PostgreSQL instead of the embedded
+                                 store under the data directory
+  $MQTT_URL                      mqtt://host:port: the meter gateway also takes readings over MQTT`;
+
+/** The server's settings from its options and the environment. */
+export function serverOptions(values: Record<string, string | boolean | undefined>, env = process.env) {
+  const port = values.port as string | undefined;
+  if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65_535)) {
+    throw new PeerGridError(`--port must be a whole number from 0 to 65535, got "${port}"`);
+  }
+  return {
+    host: (values.host as string | undefined) ?? "127.0.0.1",
+    port: port === undefined ? 8080 : Number(port),
+    databaseUrl: env.DATABASE_URL || undefined,
+    mqttUrl: env.MQTT_URL || undefined,
+  };
+}

@@ -28,7 +28,7 @@ type Run = { child: ChildProcess; lines: string[]; exited: Promise<number | null
 
 /** Runs `peergrid start` in its own process group, collecting stdout lines. */
 function runStart(args: string[]): Run {
-  const child = spawn(process.execPath, [join(root, "bin", "peergrid.js"), "start", ...args], {
+  const child = spawn(process.execPath, [join(root, "bin", "peergrid.js"), "start", "--port", "0", ...args], {
     cwd: root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

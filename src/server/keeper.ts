@@ -67,6 +67,13 @@ export type KeeperOptions = {
   readings: ReadingSource;
   /** Readings per transaction. */
   batchSize?: number;
+  /**
+   * How long after the interval's end the keeper takes its readings from `readings` (default 0: at once,
+   * for sources that have them all at the end). A gateway receiving from real meters needs most of the
+   * reading window; what it accepts after this moment would never reach the chain, so it must stop
+   * accepting before (the gateway's `windowMarginSeconds`).
+   */
+  readingDelaySeconds?: bigint;
   log?: (message: string) => void;
 };
 
@@ -163,6 +170,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
       });
     }
 
+    if (options.readingDelaySeconds) await chain.advanceTo(endsAt + options.readingDelaySeconds);
     const readings = await submitReadings(interval, closesAt);
     await chain.advanceTo(closesAt);
     const [{ readings: recorded, positions, zoneLimits, deliveries }, tariffs, gridAccount] = await Promise.all([
