@@ -137,6 +137,10 @@ export async function startServices(options: ServicesOptions): Promise<Services>
         headBlock: await chain.public.getBlockNumber(),
       }),
       plugins: [(routes) => registerGatewayRoutes(routes, gateway)],
+      // Sign-in messages name the address the browser shows (a wallet warns when they differ).
+      ...(options.port === 0
+        ? {}
+        : { siweDomain: `${options.host}:${options.port}`, siweUri: `http://${options.host}:${options.port}` }),
     });
     const address = await app.listen({ host: options.host, port: options.port });
     closers.push(() => app.close());
