@@ -29,6 +29,7 @@ function check(title, command, args) {
 
 check("lint and format", bin("biome"), ["check", "."]);
 check("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
+check("typecheck web dashboard", bin("tsc"), ["--noEmit", "-p", "web"]); // web/src: DOM and JSX, its own tsconfig
 
 const forge = run("forge", bin("forge"), ["test", "--json"], { capture: true, maxBuffer: 256 * 1024 * 1024 });
 try {

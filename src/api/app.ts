@@ -24,6 +24,7 @@ import { registerLiveRoutes } from "./routes/live.ts";
 import { registerParticipantRoutes } from "./routes/participants.ts";
 import { registerStatusRoutes } from "./routes/status.ts";
 import { registerWriteRoutes } from "./routes/writes.ts";
+import { registerWeb } from "./web.ts";
 
 export type { ApiDeps, LiveEvent, LiveFeed, ZodApp } from "./context.ts";
 
@@ -33,7 +34,9 @@ export type { ApiDeps, LiveEvent, LiveFeed, ZodApp } from "./context.ts";
  * Every failure answers `{ error: { code, message, details?, hint? } }`.
  * @example const app = await buildApp({ db, chain, deployment, now, live, indexerStatus }); await app.listen({ port: 8080 })
  */
-export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: ApiDeps & { /** The built dashboard (web/dist) to serve at `/`; none: API only. */ webRoot?: string },
+): Promise<FastifyInstance> {
   const base = Fastify({ logger: deps.logger ?? false, return503OnClosing: true, forceCloseConnections: true });
   base.setValidatorCompiler(validatorCompiler);
   // Responses are built from typed rows; checking each against its schema again costs more than the
@@ -49,7 +52,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       chainId: deps.chain.chainId,
       ...(deps.sessionSeconds !== undefined ? { sessionSeconds: deps.sessionSeconds } : {}),
     },
-    deps.now,
+    deps.authNow ?? deps.now,
   );
   const roles = createRoleReader(deps.chain, deps.deployment, deps.now, deps.roleCacheSeconds ?? 5n);
   const identities = new WeakMap<FastifyRequest, Promise<Identity | undefined>>();
@@ -143,6 +146,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerLiveRoutes(app, ctx);
   registerWriteRoutes(app, ctx);
   for (const plugin of deps.plugins ?? []) await plugin(app);
+  if (deps.webRoot !== undefined) await registerWeb(app as unknown as FastifyInstance, deps.webRoot);
   await app.ready();
   return app as unknown as FastifyInstance;
 }

@@ -22,8 +22,13 @@ export type ApiDeps = {
   db: Db;
   chain: ChainClient;
   deployment: Deployment;
-  /** The clock (unix seconds): sessions, nonces, statements' "current month". */
+  /** The market's clock (unix seconds; the chain's, accelerated on the embedded demo): statements' "current month", roles' cache. */
   now: () => bigint;
+  /**
+   * The sign-in clock (unix seconds; default `now`): nonces and sessions expire in real time even when the
+   * market runs at 3,600× — a person approving a wallet prompt needs real seconds.
+   */
+  authNow?: () => bigint;
   live: LiveFeed;
   indexerStatus: () => Promise<IndexerStatus>;
   /** Sign-in domain and URI messages must name (default "localhost" and "http://localhost"). */

@@ -1,3 +1,4 @@
+import { demoAccountsOf } from "../api/routes/demo.ts";
 import { readTariffs } from "../chain/market.ts";
 import { communityKpis } from "../core/kpi.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
@@ -99,6 +100,7 @@ async function runMarket(command: "start" | "serve", argv: string[], io: Command
       ...server,
       gatewayMarginSeconds: schedule.gatewayMarginSeconds,
       log: io.err,
+      ...(demoMeters && chain.embedded ? { demoAccounts: demoAccountsOf(community) } : {}),
     });
     const { gateway, clock } = services;
     const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
@@ -124,6 +126,7 @@ async function runMarket(command: "start" | "serve", argv: string[], io: Command
       `PeerGrid on chain ${chain.chainId} (${chain.embedded ? `embedded, ${options.dataDir}` : chain.rpcUrl}), market ${deployment.market}, ` +
         `${community.households.length} households; ${next > deployment.firstInterval ? `resuming after interval ${next - 1n}` : `starting at interval ${next}`}`,
     );
+    io.out(`Dashboard ${services.url}/`);
     io.out(`API ${services.url}/api (interactive documentation at ${services.url}/api/docs)`);
     // The summary values trades at the tariffs in force when the run started.
     const tariffs = await readTariffs(chain, deployment);

@@ -2,6 +2,8 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../api/app.ts";
 import { authSchema } from "../api/auth.ts";
+import { type DemoAccount, registerDemoRoutes } from "../api/routes/demo.ts";
+import { defaultWebRoot } from "../api/web.ts";
 import type { ChainClient } from "../chain/chainClient.ts";
 import type { Deployment } from "../chain/deploy.ts";
 import { createGateway, type Gateway } from "../gateway/gateway.ts";
@@ -73,6 +75,10 @@ export type ServicesOptions = StoreOptions & {
   /** The gateway refuses readings this close to the end of their window (see readingSchedule; default 0). */
   gatewayMarginSeconds?: bigint;
   log: (message: string) => void;
+  /** The web dashboard: the built app served at `/` (default web/dist; null: none). */
+  webRoot?: string | null;
+  /** DEMO ONLY: the embedded demo's wallets, served at GET /api/demo/accounts. */
+  demoAccounts?: readonly DemoAccount[];
 };
 
 export type Services = {
@@ -131,12 +137,17 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       chain,
       deployment,
       now: clock.now,
+      authNow: () => BigInt(Math.floor(Date.now() / 1000)),
       live: { subscribe: (listener) => indexer.subscribe((event) => listener({ type: event.type, data: event })) },
       indexerStatus: async () => ({
         indexedBlock: (await indexer.cursor())?.number ?? 0n,
         headBlock: await chain.public.getBlockNumber(),
       }),
-      plugins: [(routes) => registerGatewayRoutes(routes, gateway)],
+      plugins: [
+        (routes) => registerGatewayRoutes(routes, gateway),
+        (routes) => options.demoAccounts && registerDemoRoutes(routes, options.demoAccounts),
+      ],
+      webRoot: options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot),
       // Sign-in messages name the address the browser shows (a wallet warns when they differ).
       ...(options.port === 0
         ? {}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { credits, formatScaled, kwh, pricePerKwh, ratioBps, sum } from "./format.ts";
+
+describe("dashboard number formatting (integer strings, no floats)", () => {
+  it("scales and rounds half away from zero", () => {
+    expect(formatScaled("1234567", 6, 2)).toBe("1.23");
+    expect(formatScaled("1235000", 6, 2)).toBe("1.24");
+    expect(formatScaled("-1235000", 6, 2)).toBe("−1.24");
+    expect(formatScaled("-4", 6, 2)).toBe("0.00");
+    expect(formatScaled("5", 3, 3)).toBe("0.005");
+    expect(formatScaled("0", 3, 3)).toBe("0.000");
+    expect(formatScaled("12", 0, 2)).toBe("12.00");
+    expect(formatScaled("not a number", 3, 3)).toBe("–");
+  });
+  it("keeps every digit of values far beyond 2^53", () => {
+    expect(formatScaled("123456789012345678901234567", 6, 6)).toBe("123,456,789,012,345,678,901.234567");
+    expect(sum(["9007199254740993", "1"])).toBe("9007199254740994");
+  });
+  it("formats energy, money and prices", () => {
+    expect(kwh("7943")).toBe("7.943 kWh");
+    expect(kwh("1234567")).toBe("1,234.567 kWh");
+    expect(credits("50000000")).toBe("50.00 credits");
+    expect(pricePerKwh("94400")).toBe("0.0944 /kWh");
+    expect(ratioBps("1", "4")).toBe("2500");
+    expect(ratioBps("1", "0")).toBe("0");
+  });
+});

@@ -1,0 +1,49 @@
+import type { ReactNode } from "react";
+
+export function ErrorBox({ title, error, onRetry }: { title: string; error: string; onRetry?: () => void }) {
+  return (
+    <div className="notice error" role="alert">
+      <strong>{title}</strong>
+      <p>{error}</p>
+      {onRetry ? (
+        <button type="button" onClick={onRetry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="notice empty">{children}</p>;
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="notice loading" aria-busy="true">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** A labelled figure: `<dt>` label, `<dd>` value (with a test id for the end-to-end test). */
+export function Stat({ label, value, id, hint }: { label: string; value: string; id: string; hint?: string }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd data-testid={id}>{value}</dd>
+      {hint ? <dd className="hint">{hint}</dd> : null}
+    </div>
+  );
+}
+
+export function LiveBadge({ status }: { status: "connecting" | "live" | "reconnecting" }) {
+  const text = status === "live" ? "Live" : status === "connecting" ? "Connecting…" : "Reconnecting…";
+  return (
+    <span className={`badge ${status}`} data-testid="live-status">
+      <span aria-hidden="true">●</span> {text}
+    </span>
+  );
+}
+
+export const timeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

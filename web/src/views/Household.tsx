@@ -1,0 +1,251 @@
+import { useCallback, useMemo, useRef, useState } from "react";
+import { type Account, authed, describeError, type Interval, type Session, type Statement, type Trade } from "../api.ts";
+import { Chart } from "../Chart.tsx";
+import { clock, credits, dateTime, kwh, pricePerKwh, shortHex, toPlot } from "../format.ts";
+import { useLive, useLoad } from "../hooks.ts";
+import { Link } from "../router.tsx";
+import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
+
+type HouseholdData = { statement: Statement; trades: Trade[]; intervals: Interval[]; account: Account };
+
+/** The signed-in household: its latest settled day, the month, energy per interval, trades, statement. */
+export function Household({ session, renew }: { session: Session; renew: (s: Session) => void }) {
+  const me = session.address.toLowerCase();
+  const tz = timeZone();
+  const call = useMemo(() => authed(session, renew), [session, renew]);
+  const data = useLoad<HouseholdData>(async () => {
+    const [statement, trades, intervals, account] = await Promise.all([
+      call<Statement>(`/api/accounts/${me}/statements?tz=${encodeURIComponent(tz)}`),
+      call<{ trades: Trade[] }>(`/api/accounts/${me}/trades?limit=200`),
+      call<{ intervals: Interval[] }>("/api/intervals?limit=24"),
+      call<Account>(`/api/accounts/${me}`),
+    ]);
+    return { statement, trades: trades.trades, intervals: intervals.intervals, account };
+  }, [me, tz, call]);
+  const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const live = useLive(["interval", "account"], () => {
+    clearTimeout(reloadSoon.current);
+    reloadSoon.current = setTimeout(data.reload, 150);
+  });
+
+  const d = data.data;
+  const day = d ? [...d.statement.days].reverse().find((x) => x.intervals > 0) : undefined;
+
+  return (
+    <section aria-labelledby="household-title">
+      <div className="title-row">
+        <h1 id="household-title" tabIndex={-1}>
+          {session.label ?? "My household"}
+        </h1>
+        <LiveBadge status={live} />
+      </div>
+      <p className="hint mono" title={session.address}>
+        {session.address}
+        {d?.account.participant ? ` · zone ${d.account.participant.zone}` : ""}
+        {d ? ` · escrow ${credits(d.account.balanceMicro)}` : ""}
+      </p>
+      {data.error ? <ErrorBox title="Could not load your household" error={data.error} onRetry={data.reload} /> : null}
+      {!d && data.loading ? <Loading what="your household" /> : null}
+      {d ? (
+        <>
+          <section aria-labelledby="day-title" className="card">
+            <h2 id="day-title">{day ? `Latest settled day: ${day.date}` : "Today"}</h2>
+            {day ? (
+              <>
+                <p className="hint">
+                  {day.intervals} settled interval{day.intervals === 1 ? "" : "s"} ({tz})
+                </p>
+                <dl className="stats">
+                  <Stat id="day-exportWh" label="Production fed in" value={kwh(day.exportWh)} />
+                  <Stat id="day-importWh" label="Consumption drawn" value={kwh(day.importWh)} />
+                  <Stat id="day-boughtLocalWh" label="Bought from neighbours" value={kwh(day.boughtLocalWh)} />
+                  <Stat id="day-boughtGridWh" label="Bought from the grid" value={kwh(day.boughtGridWh)} />
+                  <Stat id="day-soldLocalWh" label="Sold to neighbours" value={kwh(day.soldLocalWh)} />
+                  <Stat id="day-soldGridWh" label="Sold to the grid" value={kwh(day.soldGridWh)} />
+                  <Stat id="day-earnedMicro" label="Earned" value={credits(day.earnedMicro)} />
+                  <Stat id="day-paidMicro" label="Paid" value={credits(day.paidMicro)} />
+                  <Stat
+                    id="day-gridOnlyBillMicro"
+                    label="Grid-only bill"
+                    value={credits(day.gridOnlyBillMicro)}
+                    hint="import at retail − export at feed-in"
+                  />
+                  <Stat id="day-savingsMicro" label="Savings vs. grid only" value={credits(day.savingsMicro)} />
+                </dl>
+              </>
+            ) : (
+              <Empty>No interval of {d.statement.month} is settled yet. Figures appear as soon as the first one is.</Empty>
+            )}
+          </section>
+          <IntervalChart data={d} me={me} tz={tz} />
+          <section aria-labelledby="month-title" className="card">
+            <h2 id="month-title">Month {d.statement.month}</h2>
+            <dl className="stats">
+              <Stat id="month-exportWh" label="Production fed in" value={kwh(d.statement.totals.exportWh)} />
+              <Stat id="month-importWh" label="Consumption drawn" value={kwh(d.statement.totals.importWh)} />
+              <Stat
+                id="month-netCostMicro"
+                label="Net cost"
+                value={credits(d.statement.totals.netCostMicro)}
+                hint="paid − earned"
+              />
+              <Stat id="month-savingsMicro" label="Savings vs. grid only" value={credits(d.statement.totals.savingsMicro)} />
+            </dl>
+            <StatementDownload call={call} month={d.statement.month} tz={tz} me={me} />
+          </section>
+          <Trades trades={d.trades} intervals={d.intervals} me={me} tz={tz} />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function IntervalChart({ data, me, tz }: { data: HouseholdData; me: string; tz: string }) {
+  const intervals = [...data.intervals].reverse();
+  if (intervals.length === 0) return null;
+  const sold = new Map<string, bigint>();
+  const bought = new Map<string, bigint>();
+  for (const t of data.trades) {
+    if (t.seller === me) sold.set(t.interval, (sold.get(t.interval) ?? 0n) + BigInt(t.energyWh));
+    if (t.buyer === me) bought.set(t.interval, (bought.get(t.interval) ?? 0n) + BigInt(t.energyWh));
+  }
+  const of = (m: Map<string, bigint>) => intervals.map((i) => (m.get(i.interval) ?? 0n).toString());
+  const soldWh = of(sold);
+  const boughtWh = of(bought);
+  return (
+    <section className="card" aria-labelledby="chart-household">
+      <h2 className="sr-only">Energy per interval</h2>
+      <Chart
+        id="chart-household"
+        title="Energy traded with neighbours per interval (kWh)"
+        kind="bar"
+        unit="kWh"
+        categories={intervals.map((i) => clock(i.startsAt, tz))}
+        series={[
+          {
+            name: "Sold to neighbours",
+            color: "#b45309",
+            values: soldWh.map((v) => toPlot(v, 3)),
+            labels: soldWh.map((v) => kwh(v)),
+          },
+          {
+            name: "Bought from neighbours",
+            color: "#1d4ed8",
+            values: boughtWh.map((v) => toPlot(v, 3)),
+            labels: boughtWh.map((v) => kwh(v)),
+          },
+        ]}
+      />
+    </section>
+  );
+}
+
+function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Interval[]; me: string; tz: string }) {
+  const byInterval = new Map(intervals.map((i) => [i.interval, i]));
+  return (
+    <section aria-labelledby="trades-title" className="card">
+      <h2 id="trades-title">Trade history</h2>
+      {trades.length === 0 ? (
+        <Empty>No trades yet: your standing order has not matched a neighbour's.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="trades">
+            <caption className="sr-only">Your trades, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Interval</th>
+                <th scope="col">Side</th>
+                <th scope="col">Neighbour</th>
+                <th scope="col" className="num">
+                  Energy
+                </th>
+                <th scope="col" className="num">
+                  Price
+                </th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col">Transaction</th>
+              </tr>
+            </thead>
+            <tbody>
+              {trades.map((t) => {
+                const selling = t.seller === me;
+                const interval = byInterval.get(t.interval);
+                return (
+                  <tr key={`${t.interval}-${t.index}`}>
+                    <td>{interval ? dateTime(interval.startsAt, tz) : `#${t.interval}`}</td>
+                    <td>{selling ? "Sold" : "Bought"}</td>
+                    <td className="mono" title={selling ? t.buyer : t.seller}>
+                      {shortHex(selling ? t.buyer : t.seller)}
+                    </td>
+                    <td className="num">{kwh(t.energyWh)}</td>
+                    <td className="num">{pricePerKwh(selling ? t.sellerPriceMicroPerKwh : t.buyerPriceMicroPerKwh)}</td>
+                    <td className="num">
+                      {selling ? `+${credits(t.sellerReceivedMicro, 4)}` : `−${credits(t.buyerPaidMicro, 4)}`}
+                    </td>
+                    <td>
+                      {interval ? (
+                        <Link
+                          href={`/explorer/tx/${interval.txHash}`}
+                          aria-label={`Settlement transaction of interval ${t.interval}`}
+                        >
+                          {shortHex(interval.txHash)}
+                        </Link>
+                      ) : (
+                        "–"
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The CSV needs the bearer token, so it is fetched and handed to the browser as a download. */
+function StatementDownload({
+  call,
+  month,
+  tz,
+  me,
+}: {
+  call: <T>(path: string) => Promise<T>;
+  month: string;
+  tz: string;
+  me: string;
+}) {
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const download = useCallback(async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const csv = await call<string>(`/api/accounts/${me}/statements.csv?month=${month}&tz=${encodeURIComponent(tz)}`);
+      const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `peergrid-statement-${month}.csv`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }, [call, month, tz, me]);
+  return (
+    <div>
+      <button type="button" onClick={() => void download()} disabled={busy}>
+        {busy ? "Preparing…" : `Download statement ${month} (CSV)`}
+      </button>
+      {error ? <ErrorBox title="Download failed" error={error} /> : null}
+    </div>
+  );
+}
