@@ -16,13 +16,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { buildApp } from "../src/api/app.ts";
-import { authSchema } from "../src/api/auth.ts";
 import { createLiveHub } from "../src/api/liveHub.ts";
 import { insertIndexFixture } from "../src/api/testFixtures.ts";
 import { signIn } from "../src/api/testSupport.ts";
 import { openCommunity } from "../src/cli/openCommunity.ts";
 import { communityOptions } from "../src/cli/options.ts";
-import { indexerSchema } from "../src/indexer/schema.ts";
+import { storeMigrations } from "../src/server/services.ts";
 import { openDb } from "../src/store/db.ts";
 
 const RATE_PER_SECOND = 200;
@@ -101,7 +100,7 @@ export async function measureApi(): Promise<{ apiP99Ms_200rps: number; requests:
     communityOptions({ "data-dir": dir, households: "4", start: "2026-06-15T11:00:00+02:00" }, {}),
     true,
   );
-  const db = await openDb({}, [indexerSchema, authSchema]);
+  const db = await openDb({}, storeMigrations);
   let app: FastifyInstance | undefined;
   try {
     const households = [

@@ -13,8 +13,8 @@ import { type OpenCommunity, openCommunity } from "../src/cli/openCommunity.ts";
 import { communityOptions } from "../src/cli/options.ts";
 import { demoReadings } from "../src/demo/demoCommunity.ts";
 import { reindex } from "../src/indexer/indexer.ts";
-import { indexerSchema } from "../src/indexer/schema.ts";
 import { createKeeper } from "../src/server/keeper.ts";
+import { storeMigrations } from "../src/server/services.ts";
 import { openDb } from "../src/store/db.ts";
 
 const START = "2026-06-15T12:00:00+02:00"; // midday in June: most households trade, many claims per interval
@@ -90,7 +90,7 @@ export async function measureReindex(
 
 /** Reindexes `c`'s chain into a fresh in-memory PGlite store; returns the time, logs and derived rows. */
 async function timedReindex(c: OpenCommunity) {
-  const db = await openDb({}, [indexerSchema]);
+  const db = await openDb({}, storeMigrations);
   try {
     const started = performance.now();
     const result = await reindex({ db, chain: c.chain, deployment: c.deployment });

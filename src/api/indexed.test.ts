@@ -10,7 +10,7 @@ import { type OpenCommunity, openCommunity } from "../cli/openCommunity.ts";
 import { communityOptions } from "../cli/options.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
 import { createIndexer } from "../indexer/indexer.ts";
-import { indexerSchema } from "../indexer/schema.ts";
+import { indexerSchemas } from "../indexer/schema.ts";
 import { createKeeper } from "../server/keeper.ts";
 import { type TestDb, testStores } from "../store/testDb.ts";
 import { buildApp } from "./app.ts";
@@ -41,7 +41,7 @@ describe.each(testStores())("API over the real indexer on %s", (_kind, open) => 
   let relayedHash: Hex;
 
   beforeAll(async () => {
-    db = await open([indexerSchema, authSchema]);
+    db = await open([...indexerSchemas, authSchema]);
     now = await c.chain.now();
     app = await buildApp({
       db,

@@ -64,14 +64,18 @@ describe("serving the dashboard (web/dist) next to the API", () => {
 });
 
 describe("GET /api/demo/accounts (demo only)", () => {
-  it("hands out the demo households' keys, each the key of its address", async () => {
+  it("hands out the demo households', operator's and grid operator's keys, each the key of its address", async () => {
     const community = createDemoCommunity({ seed: "web-test", households: 4, tariffs: demoTariffs });
     const accounts = demoAccountsOf(community);
-    expect(accounts).toHaveLength(4);
-    for (const [i, a] of accounts.entries()) {
+    expect(accounts.map((a) => a.role)).toEqual(["household", "household", "household", "household", "operator", "gridOperator"]);
+    for (const [i, a] of accounts.slice(0, 4).entries()) {
       expect(privateKeyToAccount(a.privateKey).address).toBe(community.households[i]?.account.address);
       expect(a.label).toMatch(/^House 0\d \((\d+\.\d kWp PV|no PV), zone [12]\)$/);
     }
+    expect(accounts.slice(4).map((a) => privateKeyToAccount(a.privateKey).address)).toEqual([
+      community.operator.address,
+      community.grid.address,
+    ]);
     const app = Fastify();
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);

@@ -31,8 +31,12 @@ export const demoTariffs: Tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPer
 
 const CREDIT = 1_000_000n;
 
-/** A demo key derived from the community seed. Demo only: real participants bring their own keys. */
-function demoPrivateKey(seed: string, label: string): Hex {
+/**
+ * A demo key derived from the community seed by label ("operator", "grid", "gateway", "keeper",
+ * "household:<index>", "meter:<index>"). Demo only: real participants bring their own keys.
+ * @example demoPrivateKey(community.seed, "household:0")
+ */
+export function demoPrivateKey(seed: string, label: string): Hex {
   return keccak256(toHex(`peergrid demo key:${seed}:${label}`));
 }
 

@@ -129,8 +129,8 @@ type RawReceipt = {
 
 /**
  * The function a transaction to a PeerGrid contract called, told by the first log that contract emitted in
- * it, for the events only one function emits. Other transactions (and every settlement, whose calldata is
- * needed anyway) are fetched to decode their calldata.
+ * it, for the events only one function emits. Other transactions (and every settlement and readings
+ * submission, whose calldata is needed anyway) are fetched to decode their calldata.
  */
 const functionOfEvent: Record<string, string> = {
   "registry.ParticipantRegistered": "registerParticipant",
@@ -161,7 +161,7 @@ const rpc = <T>(chain: ChainClient, method: string, params: unknown[]) =>
 /**
  * Fetches and decodes blocks `fromBlock`..`toBlock`: one eth_getLogs over every PeerGrid contract; then,
  * for each block holding logs only, its header and receipts (in parallel); the calldata of the settlement
- * transactions and of the few whose function their logs do not tell; and the first and last blocks'
+ * and readings transactions and of the few whose function their logs do not tell; and the first and last blocks'
  * headers. Throws a retryable error when the chain changed while the chunk was being read, or when
  * `fromBlock` does not follow `parentHash` (the indexed chain's last block).
  */
@@ -224,7 +224,10 @@ export async function fetchChunk(
     const target = (receipt.to ?? receipt.contractAddress)?.toLowerCase();
     const contract = target === undefined ? undefined : contracts.byAddress.get(target);
     const own = txLogs.find((l) => l.contract === contract?.name);
-    const settles = txLogs.some((l) => l.contract === "market" && l.name === "IntervalSettled");
+    // Settlements and recorded readings are rebuilt from their calldata, so theirs is always fetched.
+    const needsCalldata = txLogs.some(
+      (l) => l.contract === "market" && (l.name === "IntervalSettled" || l.name === "ReadingsRecorded"),
+    );
     const tx: ChunkTransaction = {
       hash,
       blockNumber: (txLogs[0] as DecodedLog).blockNumber,
@@ -233,7 +236,7 @@ export async function fetchChunk(
       to: receipt.to ?? null,
       contract: contract?.name,
       functionName:
-        receipt.to === null ? "constructor" : own && !settles ? functionOfEvent[`${own.contract}.${own.name}`] : undefined,
+        receipt.to === null ? "constructor" : own && !needsCalldata ? functionOfEvent[`${own.contract}.${own.name}`] : undefined,
       status: hexToBigInt(receipt.status) === 1n ? "success" : "reverted",
       gasUsed: hexToBigInt(receipt.gasUsed),
       input: "0x",

@@ -89,6 +89,26 @@ create index trades_buyer on trades (buyer, interval);
 `,
 };
 
+/**
+ * The signed readings each interval's book recorded, rebuilt from the `submitReadings` calldata as the
+ * contract records them (a reading counts when its meter id is above the book's last): what a settlement's
+ * entries came from, with the EIP-712 signature (compact r, vs) anyone can check again. uint64 energy is
+ * numeric(20) (int8 stops at 2^63−1). Meter id, owner, zone and source are the registry's for the signer.
+ */
+export const readingsSchema: Migration = {
+  name: "002_readings",
+  sql: `
+create table readings (
+  interval int8 not null, meter_id int not null, signer text not null, owner text not null, zone int not null, source int not null,
+  export_wh numeric(20, 0) not null, import_wh numeric(20, 0) not null, r text not null, vs text not null,
+  tx_hash text not null, block_number int8 not null, primary key (interval, meter_id));
+create index readings_block on readings (block_number);
+`,
+};
+
+/** The index's migrations, in order. */
+export const indexerSchemas: readonly Migration[] = [indexerSchema, readingsSchema];
+
 /** Every table a rollback to a block trims (all but `indexer_state`). */
 export const indexedTables = [
   "chain_blocks",
@@ -105,4 +125,5 @@ export const indexedTables = [
   "zone_results",
   "meter_intervals",
   "trades",
+  "readings",
 ] as const;

@@ -194,6 +194,20 @@ const cols = {
     ["token_id", "numeric"],
     ["block_number", "int8"],
   ],
+  readings: [
+    ["interval", "int8"],
+    ["meter_id", "int4"],
+    ["signer", "text"],
+    ["owner", "text"],
+    ["zone", "int4"],
+    ["source", "int4"],
+    ["export_wh", "numeric"],
+    ["import_wh", "numeric"],
+    ["r", "text"],
+    ["vs", "text"],
+    ["tx_hash", "text"],
+    ["block_number", "int8"],
+  ],
 } satisfies Record<string, readonly Column[]>;
 
 type Table = keyof typeof cols;
@@ -215,6 +229,7 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
   const meterRows = new Map<number, unknown[]>();
   const deactivations: [meterId: number, block: bigint][] = [];
   const settlements = new Map<Hex, DecodedLog[]>();
+  const recorded: DecodedLog[] = [];
 
   for (const log of logs) {
     const a = log.args;
@@ -291,6 +306,9 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
         touch(terms.buyer, log.blockNumber);
         break;
       }
+      case "market.ReadingsRecorded":
+        recorded.push(log);
+        break;
       case "market.ZoneCleared":
       case "market.AgreementDelivered":
         settlements.set(log.txHash, [...(settlements.get(log.txHash) ?? []), log]);
@@ -307,6 +325,8 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
       }
     }
   }
+
+  if (recorded.length > 0) rows.readings.push(...(await readingRows(sql, chunk, recorded, meterRows)));
 
   for (const block of [...chunk.blocks.values(), chunk.last]) {
     if (rows.chain_blocks.some((r) => r[0] === block.number)) continue;
@@ -340,6 +360,89 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
   for (const [account, blockNumber] of accounts) events.push({ type: "account", account: account as Address, blockNumber });
   events.push({ type: "block", number: chunk.last.number, hash: chunk.last.hash, timestamp: chunk.last.timestamp });
   return events;
+}
+
+type MeterOfSigner = { meterId: number; owner: string; zone: number; source: number };
+
+/**
+ * The readings the `ReadingsRecorded` logs of a chunk recorded, from their `submitReadings` calldata, as
+ * the contract records them: per interval, in log order, a reading counts when its meter id is above the
+ * book's last (the largest meter id indexed for that interval so far). Each meter is the registry's for the
+ * signer, registered in an earlier chunk (the meters table) or this one (`meterRows`). The count and last
+ * meter id of every log are checked against what was rebuilt.
+ */
+async function readingRows(
+  sql: Sql,
+  chunk: Chunk,
+  logs: readonly DecodedLog[],
+  meterRows: ReadonlyMap<number, unknown[]>,
+): Promise<unknown[][]> {
+  const batches = logs.map((log) => {
+    const tx = chunk.transactions.get(log.txHash);
+    if (!tx) throw new Error(`readings of block ${log.blockNumber}: transaction ${log.txHash} missing from the chunk`);
+    const call =
+      tx.contract === "market" && tx.input !== "0x" ? decodeFunctionData({ abi: energyMarketAbi, data: tx.input }) : undefined;
+    if (call?.functionName !== "submitReadings") {
+      throw new PeerGridError(`readings of interval ${log.args.interval} were recorded by a call PeerGrid cannot read`, {
+        details: `transaction ${tx.hash}`,
+        hint: "gateways must call EnergyMarket.submitReadings directly",
+      });
+    }
+    return { log, interval: call.args[0], readings: call.args[1] };
+  });
+  const intervals = [...new Set(batches.map((b) => b.interval.toString()))];
+  const signers = [...new Set(batches.flatMap((b) => b.readings.map((r) => lower(r.meter))))];
+  const [lasts, known] = await Promise.all([
+    sql.query<{ interval: bigint; last: number }>(
+      "select interval, max(meter_id) as last from readings where interval = any($1::int8[]) group by interval",
+      [intervals],
+    ),
+    sql.query<{ meter_id: number; signer: string; owner: string; zone: number; source: number }>(
+      "select meter_id, signer, owner, zone, source from meters where signer = any($1::text[])",
+      [signers],
+    ),
+  ]);
+  const last = new Map(lasts.map((l) => [BigInt(l.interval), Number(l.last)]));
+  const meters = new Map<string, MeterOfSigner>(
+    known.map((m) => [m.signer, { meterId: Number(m.meter_id), owner: m.owner, zone: Number(m.zone), source: Number(m.source) }]),
+  );
+  for (const row of meterRows.values()) {
+    meters.set(String(row[1]), { meterId: Number(row[0]), owner: String(row[2]), zone: Number(row[3]), source: Number(row[4]) });
+  }
+  const rows: unknown[][] = [];
+  for (const { log, interval, readings } of batches) {
+    let added = 0;
+    let lastId = last.get(interval) ?? 0;
+    for (const r of readings) {
+      const meter = meters.get(lower(r.meter));
+      if (!meter) throw new PeerGridError(`a reading of interval ${interval} names meter ${r.meter}, which was never registered`);
+      if (meter.meterId <= lastId) continue;
+      rows.push([
+        interval,
+        meter.meterId,
+        lower(r.meter),
+        meter.owner,
+        meter.zone,
+        meter.source,
+        r.exportWh,
+        r.importWh,
+        lower(r.r),
+        lower(r.vs),
+        log.txHash,
+        log.blockNumber,
+      ]);
+      lastId = meter.meterId;
+      added++;
+    }
+    last.set(interval, lastId);
+    if (added !== Number(log.args.recorded) || lastId !== Number(log.args.lastMeterId)) {
+      throw new PeerGridError(`the readings rebuilt for interval ${interval} do not match what the chain recorded`, {
+        details: `transaction ${log.txHash}: rebuilt ${added} up to meter ${lastId}, the log says ${log.args.recorded} up to ${log.args.lastMeterId}`,
+        hint: "the index may be missing a chunk; run peergrid reindex",
+      });
+    }
+  }
+  return rows;
 }
 
 function agreementRow(id: bigint, event: string, t: Terms, by: unknown, at: readonly [bigint, number]): unknown[] {

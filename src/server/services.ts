@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../api/app.ts";
 import { authSchema } from "../api/auth.ts";
+import { profilesSchema } from "../api/profiles.ts";
 import { type DemoAccount, registerDemoRoutes } from "../api/routes/demo.ts";
 import { defaultWebRoot } from "../api/web.ts";
 import type { ChainClient } from "../chain/chainClient.ts";
@@ -12,11 +13,11 @@ import { registerGatewayRoutes } from "../gateway/routes.ts";
 import { gatewaySchema } from "../gateway/schema.ts";
 import { createVerifierPool } from "../gateway/verifierPool.ts";
 import { createIndexer, type Indexer } from "../indexer/indexer.ts";
-import { indexerSchema } from "../indexer/schema.ts";
+import { indexerSchema, readingsSchema } from "../indexer/schema.ts";
 import { type Db, openDb } from "../store/db.ts";
 
 /** Every table PeerGrid keeps: the index (rebuildable from the chain), received readings, sign-in sessions. */
-export const storeMigrations = [indexerSchema, gatewaySchema, authSchema];
+export const storeMigrations = [indexerSchema, gatewaySchema, authSchema, readingsSchema, profilesSchema];
 
 export type StoreOptions = {
   dataDir: string;

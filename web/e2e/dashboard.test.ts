@@ -276,7 +276,11 @@ describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household
 
   it("opens a trade's settlement transaction in the explorer with its decoded events", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Household" }).click();
-    const link = page.getByTestId("trades").locator("tbody tr").first().getByRole("link");
+    const link = page
+      .getByTestId("trades")
+      .locator("tbody tr")
+      .first()
+      .getByRole("link", { name: /Settlement transaction/ });
     await link.waitFor();
     await link.click();
     await page.getByTestId("tx-call").waitFor();

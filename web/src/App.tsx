@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Session } from "./api.ts";
 import { Link, navigate, usePath } from "./router.tsx";
+import { Community } from "./views/Community.tsx";
 import { BlockPage, Explorer, TxPage } from "./views/Explorer.tsx";
 import { Household } from "./views/Household.tsx";
 import { Market } from "./views/Market.tsx";
+import { Operator } from "./views/Operator.tsx";
 import { SignIn } from "./views/SignIn.tsx";
+import { TradePage } from "./views/Trade.tsx";
 
 const STORAGE = "peergrid.session";
 
@@ -48,19 +51,40 @@ export function App() {
   let title = "PeerGrid";
   const tx = /^\/explorer\/tx\/(0x[0-9a-fA-F]{64})$/.exec(path);
   const block = /^\/explorer\/block\/(\d+)$/.exec(path);
+  const trade = /^\/explorer\/trade\/(\d+)\/(\d+)$/.exec(path);
+  const isOperator = session?.roles.some((r) => r === "operator" || r === "gridOperator") ?? false;
   if (path === "/signin" || ((path === "/" || path === "/household") && !session)) {
     title = "Sign in · PeerGrid";
     page = (
       <SignIn
         onSignedIn={(s) => {
           saveSession(s);
-          navigate("/household");
+          const operator = s.roles.some((r) => r === "operator" || r === "gridOperator");
+          navigate(operator && !s.roles.includes("household") ? "/operator" : "/household");
         }}
       />
     );
   } else if ((path === "/" || path === "/household") && session) {
     title = "Household · PeerGrid";
     page = <Household key={session.token} session={session} renew={renew} />;
+  } else if (path === "/operator") {
+    title = "Operator · PeerGrid";
+    page = session ? (
+      <Operator key={session.token} session={session} renew={renew} />
+    ) : (
+      <section>
+        <h1 tabIndex={-1}>Operator</h1>
+        <p>
+          <Link href="/signin">Sign in</Link> with an operator's or grid operator's wallet to use this page.
+        </p>
+      </section>
+    );
+  } else if (path === "/community") {
+    title = "Community · PeerGrid";
+    page = <Community />;
+  } else if (trade?.[1] && trade[2]) {
+    title = `Trade ${trade[2]} of interval ${trade[1]} · PeerGrid`;
+    page = <TradePage interval={trade[1]} idx={trade[2]} />;
   } else if (path === "/market") {
     title = "Market · PeerGrid";
     page = <Market />;
@@ -114,10 +138,22 @@ export function App() {
               </Link>
             </li>
             <li>
+              <Link href="/community" aria-current={current("/community")}>
+                Community
+              </Link>
+            </li>
+            <li>
               <Link href="/explorer" aria-current={current("/explorer")}>
                 Explorer
               </Link>
             </li>
+            {isOperator ? (
+              <li>
+                <Link href="/operator" aria-current={current("/operator")}>
+                  Operator
+                </Link>
+              </li>
+            ) : null}
           </ul>
         </nav>
         <div className="who">

@@ -53,6 +53,7 @@ export type Account = {
   address: string;
   participant: { zone: number; active: boolean } | null;
   balanceMicro: string;
+  standingOrder?: StandingOrder | null;
   history: {
     kind: string;
     interval: string | null;
@@ -75,7 +76,111 @@ export type Tx = {
   gasUsed: string;
 };
 export type ChainEvent = { blockNumber: string; logIndex: number; txHash: string; contract: string; name: string; args: unknown };
-export type DemoAccount = { address: string; privateKey: Hex; label: string };
+export type Role = "household" | "operator" | "gridOperator";
+export type DemoAccount = { address: string; privateKey: Hex; label: string; role?: Role };
+export type StandingOrder = {
+  askMicroPerKwh: string;
+  maxSellWh: string;
+  bidMicroPerKwh: string;
+  maxBuyWh: string;
+  blockNumber: string;
+};
+export type SignedReadingJson = {
+  meterId: number;
+  meter: string;
+  owner: string;
+  zone: number;
+  exportWh: string;
+  importWh: string;
+  r: Hex;
+  vs: Hex;
+  txHash: string | null;
+};
+export type ReadingDomainJson = { name: string; version: string; chainId: number; verifyingContract: string };
+export type TradeDetail = {
+  interval: string;
+  idx: number;
+  kind: string;
+  agreementId: string | null;
+  seller: string;
+  sellerMeterId: number | null;
+  buyer: string;
+  buyerMeterId: number | null;
+  energyWh: string;
+  sellerPriceMicroPerKwh: string;
+  buyerPriceMicroPerKwh: string;
+  sellerReceivedMicro: string;
+  buyerPaidMicro: string;
+  tokenId: string | null;
+  txHash: string;
+  domain: ReadingDomainJson;
+  sellerReading: SignedReadingJson | null;
+  buyerReading: SignedReadingJson | null;
+};
+export type AccountInterval = {
+  interval: string;
+  startsAt: string;
+  meterId: number | null;
+  exportWh: string;
+  importWh: string;
+  soldLocalWh: string;
+  boughtLocalWh: string;
+  soldGridWh: string;
+  boughtGridWh: string;
+  earnedMicro: string;
+  paidMicro: string;
+  gridOnlyBillMicro: string;
+};
+export type ZoneLimits = { zone: number; importCapWh: string; exportCapWh: string; feeMicroPerKwh: string; blockNumber: string };
+export type ZoneResult = { zone: number; netExportWh: string; priceMicroPerKwh: string; capacityBound: boolean };
+export type Meter = {
+  meterId: number;
+  signer: string;
+  owner: string;
+  zone: number;
+  source: number;
+  active: boolean;
+  registeredAt: string;
+  deactivatedBlock: string | null;
+  registeredBlock: string;
+};
+export type Participant = { account: string; zone: number; active: boolean; sinceBlock: string };
+export type Contracts = {
+  chainId: number;
+  registry: Hex;
+  market: Hex;
+  agreements: Hex;
+  settlementToken: Hex;
+  energyToken: Hex;
+  intervalSeconds: string;
+  currentInterval: string;
+};
+export type Keeper = {
+  chainTime: string;
+  nextIntervalToSettle: string;
+  lastSettledInterval: string | null;
+  lastSettledAt: string | null;
+  lagIntervals: string | number;
+  indexedBlock: string;
+  headBlock: string;
+  gatewayReadingsWaiting: string | number;
+};
+export type Kpis = {
+  intervals: string;
+  exportWh: string;
+  importWh: string;
+  tradedWh: string;
+  bilateralWh: string;
+  localShareOfDemandBps: string;
+  meanPriceMicroPerKwh: string | null;
+  tradeWeightedPriceMicroPerKwh: string | null;
+  savingsMicro: string;
+};
+export type Profile = { displayName: string | null; showOnLeaderboard: boolean };
+export type Leaderboard = {
+  month: string;
+  entries: { rank: number; name: string; savingsMicro: string; tradedLocalWh: string }[];
+};
 export type Session = { token: string; address: string; roles: string[]; expiresAt: string; demoKey?: Hex; label?: string };
 
 /** A failed request, with the API's error code and message. */
@@ -84,6 +189,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: unknown,
+    readonly hint?: string,
   ) {
     super(message);
   }
@@ -100,8 +207,16 @@ async function request<T>(path: string, init: RequestInit = {}, token?: string):
     throw new ApiFailure(0, "network", "the server cannot be reached");
   }
   if (!response.ok) {
-    const body = (await response.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
-    throw new ApiFailure(response.status, body?.error?.code ?? "http_error", body?.error?.message ?? `HTTP ${response.status}`);
+    const body = (await response.json().catch(() => undefined)) as
+      | { error?: { code: string; message: string; details?: unknown; hint?: string } }
+      | undefined;
+    throw new ApiFailure(
+      response.status,
+      body?.error?.code ?? "http_error",
+      body?.error?.message ?? `HTTP ${response.status}`,
+      body?.error?.details,
+      body?.error?.hint,
+    );
   }
   return (response.headers.get("content-type") ?? "").includes("json")
     ? ((await response.json()) as T)
@@ -147,12 +262,14 @@ async function signIn(signer: Signer): Promise<Omit<Session, "demoKey" | "label"
   throw last;
 }
 
-/** Signs in with a demo household's key (the embedded demo only). */
+/** Signs in with a demo account's key (the embedded demo only). */
 export async function signInWithDemoKey(account: DemoAccount): Promise<Session> {
   const wallet = privateKeyToAccount(account.privateKey);
   const session = await signIn({ address: wallet.address, sign: (message) => wallet.signMessage({ message }) });
   return { ...session, demoKey: account.privateKey, label: account.label };
 }
+
+export type Call = <T>(path: string, init?: RequestInit) => Promise<T>;
 
 type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
 export const injectedWallet = (): Eip1193 | undefined => (window as unknown as { ethereum?: Eip1193 }).ethereum;
@@ -174,10 +291,10 @@ export async function signInWithInjectedWallet(): Promise<Session> {
 export function authed(session: Session, renew: (s: Session) => void) {
   let current = session;
   let renewing: Promise<Session> | undefined; // one sign-in for a burst of expired requests
-  return async function call<T>(path: string): Promise<T> {
+  return async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     const used = current;
     try {
-      return await request<T>(path, {}, used.token);
+      return await request<T>(path, init, used.token);
     } catch (error) {
       const demoKey = used.demoKey;
       if (!(error instanceof ApiFailure) || error.code !== "session_invalid" || !demoKey) throw error;
@@ -188,12 +305,21 @@ export function authed(session: Session, renew: (s: Session) => void) {
         current = await renewing;
         renew(current);
       }
-      return request<T>(path, {}, current.token);
+      return request<T>(path, init, current.token);
     }
   };
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof ApiFailure) return `${error.message} (${error.code})`;
+  if (error instanceof ApiFailure) {
+    const details = error.details as { errorName?: string; args?: unknown } | { path: string; message: string }[] | undefined;
+    let extra = "";
+    if (details && !Array.isArray(details) && details.errorName) {
+      extra = `: the contract refused with ${details.errorName}${details.args !== undefined ? ` ${JSON.stringify(details.args)}` : ""}`;
+    } else if (Array.isArray(details) && details.length > 0) {
+      extra = `: ${details.map((d) => `${d.path} ${d.message}`).join("; ")}`;
+    }
+    return `${error.message} (${error.code})${extra}${error.hint ? `. ${error.hint}` : ""}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }

@@ -76,3 +76,34 @@ export function clock(unixSeconds: string, timeZone?: string): string {
     new Date(Number(unixSeconds) * 1000),
   );
 }
+
+export const U64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A decimal the user typed ("0.25", "1,000.5") times 10^`scale`, as an integer — parsed as digits,
+ * never through floating point. `{ error }` when it is not a non-negative number, has more decimals
+ * than `scale`, or exceeds `max`. parseScaled("0.25", 6) → { value: 250000n }.
+ */
+export function parseScaled(input: string, scale: number, max: bigint = U64_MAX): { value: bigint } | { error: string } {
+  const text = input.trim().replace(/[,_\s]/g, "");
+  const m = /^(\d*)(?:\.(\d*))?$/.exec(text);
+  if (!m || text === "" || text === "." || (m[1] === "" && (m[2] ?? "") === "")) return { error: "enter a number, e.g. 0.25" };
+  const whole = m[1] ?? "";
+  const fraction = m[2] ?? "";
+  if (fraction.length > scale)
+    return { error: scale === 0 ? "enter a whole number" : `at most ${scale} decimal${scale === 1 ? "" : "s"}` };
+  const value = BigInt(whole || "0") * 10n ** BigInt(scale) + BigInt((fraction || "0").padEnd(scale, "0"));
+  if (value > max) return { error: `at most ${formatScaled(max.toString(), scale, 0).replace(/,/g, "")}` };
+  return { value };
+}
+
+/** An integer string scaled down, without grouping or trailing zeros, for a form field: ("250000", 6) → "0.25". */
+export function toInput(value: string, scale: number): string {
+  if (!INTEGER.test(value)) return "";
+  const digits = BigInt(value)
+    .toString()
+    .padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : whole;
+}

@@ -1,42 +1,73 @@
-import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
-import type { DemoCommunity } from "../../demo/demoCommunity.ts";
+import { type DemoCommunity, demoPrivateKey } from "../../demo/demoCommunity.ts";
 import type { ZodApp } from "../context.ts";
+import type { Role } from "../roles.ts";
 
-/** A demo household's wallet, for the dashboard's sign-in picker. */
-export type DemoAccount = { address: `0x${string}`; privateKey: `0x${string}`; label: string };
+/** A demo wallet, for the dashboard's sign-in picker: a household, the operator or the grid operator. */
+export type DemoAccount = { address: `0x${string}`; privateKey: `0x${string}`; label: string; role: Role };
 
 /**
- * The demo households' wallets (address, private key, a label) of the embedded demo community. The keys
- * are derived from the community seed exactly as `createDemoCommunity` derives them, and each is checked
- * against the household's address, so a change there cannot hand out wrong keys silently.
+ * The demo community's wallets (address, private key, a label, its role): every household, then the
+ * operator and the grid operator. The keys come from `demoPrivateKey`, as `createDemoCommunity` derives
+ * them, and each is checked against the community's address, so a change there cannot hand out wrong keys
+ * silently.
  */
 export function demoAccountsOf(community: DemoCommunity): DemoAccount[] {
-  return community.households.map((h) => {
-    const privateKey = keccak256(toHex(`peergrid demo key:${community.seed}:household:${h.profile.index}`));
-    if (privateKeyToAccount(privateKey).address !== h.account.address) {
-      throw new Error(`demo key of ${h.profile.name} does not derive from the seed as expected`);
+  const keyOf = (label: string, address: `0x${string}`, name: string) => {
+    const privateKey = demoPrivateKey(community.seed, label);
+    if (privateKeyToAccount(privateKey).address !== address) {
+      throw new Error(`demo key of ${name} does not derive from the seed as expected`);
     }
+    return privateKey;
+  };
+  const households = community.households.map((h): DemoAccount => {
     const pv = h.profile.pvKwp > 0 ? `${h.profile.pvKwp.toFixed(1)} kWp PV` : "no PV";
-    return { address: h.account.address, privateKey, label: `${h.profile.name} (${pv}, zone ${h.zone})` };
+    return {
+      address: h.account.address,
+      privateKey: keyOf(`household:${h.profile.index}`, h.account.address, h.profile.name),
+      label: `${h.profile.name} (${pv}, zone ${h.zone})`,
+      role: "household",
+    };
   });
+  return [
+    ...households,
+    {
+      address: community.operator.address,
+      privateKey: keyOf("operator", community.operator.address, "the operator"),
+      label: "Community operator",
+      role: "operator",
+    },
+    {
+      address: community.grid.address,
+      privateKey: keyOf("grid", community.grid.address, "the grid operator"),
+      label: "Grid operator",
+      role: "gridOperator",
+    },
+  ];
 }
 
 /**
- * DEMO ONLY. GET /api/demo/accounts hands out the PRIVATE KEYS of the embedded demo households so the
- * dashboard can offer a "sign in as House 07" picker. Register it only when the server runs the embedded
- * demo community (`peergrid start` on the embedded chain): these keys derive from a public seed and hold
- * nothing of value. Never register it for a real community: anyone could sign in as its households.
+ * DEMO ONLY. GET /api/demo/accounts hands out the PRIVATE KEYS of the embedded demo community's households,
+ * operator and grid operator so the dashboard can offer a "sign in as House 07" picker. Register it only
+ * when the server runs the embedded demo community (`peergrid start` on the embedded chain): these keys
+ * derive from a public seed and hold nothing of value. Never register it for a real community: anyone
+ * could sign in as its households and operators.
  */
-export function registerDemoRoutes(app: ZodApp, households: readonly DemoAccount[]) {
-  const accounts = households.map((h) => ({ address: h.address.toLowerCase(), privateKey: h.privateKey, label: h.label }));
+export function registerDemoRoutes(app: ZodApp, demoAccounts: readonly DemoAccount[]) {
+  const accounts = demoAccounts.map((a) => ({
+    address: a.address.toLowerCase(),
+    privateKey: a.privateKey,
+    label: a.label,
+    role: a.role,
+  }));
   app.get(
     "/api/demo/accounts",
     {
       schema: {
         tags: ["demo"],
-        summary: "DEMO ONLY: the embedded demo households' wallets, private keys included, for the dashboard's sign-in picker",
+        summary:
+          "DEMO ONLY: the embedded demo community's wallets (households, operator, grid operator), private keys included, for the dashboard's sign-in picker",
         description:
           "Served only by `peergrid start` with the embedded demo community, whose keys derive from a public seed. " +
           "A real community never serves this route (404).",
@@ -44,7 +75,14 @@ export function registerDemoRoutes(app: ZodApp, households: readonly DemoAccount
           200: z.object({
             demo: z.literal(true),
             warning: z.string(),
-            accounts: z.array(z.object({ address: z.string(), privateKey: z.string(), label: z.string() })),
+            accounts: z.array(
+              z.object({
+                address: z.string(),
+                privateKey: z.string(),
+                label: z.string(),
+                role: z.enum(["household", "operator", "gridOperator"]),
+              }),
+            ),
           }),
         },
       },

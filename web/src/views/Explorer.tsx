@@ -1,6 +1,6 @@
 import { type FormEvent, useRef, useState } from "react";
-import { type Block, type ChainEvent, get, type Tx } from "../api.ts";
-import { dateTime, shortHex } from "../format.ts";
+import { type Block, type ChainEvent, get, type Interval, type Trade, type Tx } from "../api.ts";
+import { dateTime, kwh, pricePerKwh, shortHex } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Link, navigate } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading } from "../ui.tsx";
@@ -8,14 +8,19 @@ import { Empty, ErrorBox, LiveBadge, Loading } from "../ui.tsx";
 /** Recent blocks holding PeerGrid transactions and the latest decoded events; search by hash or number. */
 export function Explorer() {
   const data = useLoad(async () => {
-    const [blocks, events] = await Promise.all([
+    const [blocks, events, latest] = await Promise.all([
       get<{ blocks: Block[] }>("/api/explorer/blocks?limit=15"),
       get<{ events: ChainEvent[] }>("/api/explorer/events?limit=15"),
+      get<{ intervals: Interval[] }>("/api/intervals?limit=1"),
     ]);
-    return { blocks: blocks.blocks, events: events.events };
+    const interval = latest.intervals[0];
+    const trades = interval
+      ? (await get<{ trades: Trade[] }>(`/api/intervals/${interval.interval}/trades`)).trades.slice(0, 20)
+      : [];
+    return { blocks: blocks.blocks, events: events.events, interval, trades };
   }, []);
   const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
-  const live = useLive(["block"], () => {
+  const live = useLive(["block", "interval"], () => {
     clearTimeout(reloadSoon.current);
     reloadSoon.current = setTimeout(data.reload, 300);
   });
@@ -77,6 +82,28 @@ export function Explorer() {
                     <span className="hint">
                       {" "}
                       · {b.transactions} tx · {dateTime(b.timestamp)}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          <section className="card" aria-labelledby="trades-title">
+            <h2 id="trades-title">
+              {data.data.interval ? `Trades of interval ${data.data.interval.interval}` : "Latest trades"}
+            </h2>
+            {data.data.trades.length === 0 ? (
+              <Empty>No trade in the latest settled interval.</Empty>
+            ) : (
+              <ul className="list" data-testid="latest-trades">
+                {data.data.trades.map((t) => (
+                  <li key={`${t.interval}-${t.index}`}>
+                    <Link href={`/explorer/trade/${t.interval}/${t.index}`}>
+                      Trade {t.index}: {kwh(t.energyWh)}
+                    </Link>
+                    <span className="hint">
+                      {" "}
+                      · {t.kind} · {pricePerKwh(t.buyerPriceMicroPerKwh)} · {shortHex(t.seller)} → {shortHex(t.buyer)}
                     </span>
                   </li>
                 ))}

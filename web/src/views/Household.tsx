@@ -1,10 +1,21 @@
 import { useCallback, useMemo, useRef, useState } from "react";
-import { type Account, authed, describeError, type Interval, type Session, type Statement, type Trade } from "../api.ts";
+import {
+  type Account,
+  type AccountInterval,
+  authed,
+  type Call,
+  describeError,
+  type Interval,
+  type Session,
+  type Statement,
+  type Trade,
+} from "../api.ts";
 import { Chart } from "../Chart.tsx";
 import { clock, credits, dateTime, kwh, pricePerKwh, shortHex, toPlot } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
+import { ProductionChart, ProfileCard, StandingOrderCard } from "./HouseholdControls.tsx";
 
 type HouseholdData = { statement: Statement; trades: Trade[]; intervals: Interval[]; account: Account };
 
@@ -22,10 +33,18 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
     ]);
     return { statement, trades: trades.trades, intervals: intervals.intervals, account };
   }, [me, tz, call]);
+  // Per-interval figures come from an endpoint of their own: the page works without them.
+  const perInterval = useLoad(
+    () => call<{ intervals: AccountInterval[] }>(`/api/accounts/${me}/intervals?limit=192`).then((r) => r.intervals),
+    [me, call],
+  );
   const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
   const live = useLive(["interval", "account"], () => {
     clearTimeout(reloadSoon.current);
-    reloadSoon.current = setTimeout(data.reload, 150);
+    reloadSoon.current = setTimeout(() => {
+      data.reload();
+      perInterval.reload();
+    }, 150);
   });
 
   const d = data.data;
@@ -77,6 +96,18 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
               <Empty>No interval of {d.statement.month} is settled yet. Figures appear as soon as the first one is.</Empty>
             )}
           </section>
+          <StandingOrderCard session={session} call={call} order={d.account.standingOrder} onChanged={data.reload} />
+          {perInterval.error ? (
+            <ErrorBox
+              title="Could not load your production and consumption per interval"
+              error={perInterval.error}
+              onRetry={perInterval.reload}
+            />
+          ) : perInterval.data ? (
+            <ProductionChart rows={perInterval.data} tz={tz} />
+          ) : (
+            <Loading what="production and consumption per interval" />
+          )}
           <IntervalChart data={d} me={me} tz={tz} />
           <section aria-labelledby="month-title" className="card">
             <h2 id="month-title">Month {d.statement.month}</h2>
@@ -94,6 +125,7 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
             <StatementDownload call={call} month={d.statement.month} tz={tz} me={me} />
           </section>
           <Trades trades={d.trades} intervals={d.intervals} me={me} tz={tz} />
+          <ProfileCard session={session} call={call} />
         </>
       ) : null}
     </section>
@@ -165,6 +197,7 @@ function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Int
                 <th scope="col" className="num">
                   Amount
                 </th>
+                <th scope="col">Details</th>
                 <th scope="col">Transaction</th>
               </tr>
             </thead>
@@ -183,6 +216,14 @@ function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Int
                     <td className="num">{pricePerKwh(selling ? t.sellerPriceMicroPerKwh : t.buyerPriceMicroPerKwh)}</td>
                     <td className="num">
                       {selling ? `+${credits(t.sellerReceivedMicro, 4)}` : `−${credits(t.buyerPaidMicro, 4)}`}
+                    </td>
+                    <td>
+                      <Link
+                        href={`/explorer/trade/${t.interval}/${t.index}`}
+                        aria-label={`Trade ${t.index} of interval ${t.interval}, with its signed meter readings`}
+                      >
+                        Trade
+                      </Link>
                     </td>
                     <td>
                       {interval ? (
@@ -208,17 +249,7 @@ function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Int
 }
 
 /** The CSV needs the bearer token, so it is fetched and handed to the browser as a download. */
-function StatementDownload({
-  call,
-  month,
-  tz,
-  me,
-}: {
-  call: <T>(path: string) => Promise<T>;
-  month: string;
-  tz: string;
-  me: string;
-}) {
+function StatementDownload({ call, month, tz, me }: { call: Call; month: string; tz: string; me: string }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const download = useCallback(async () => {

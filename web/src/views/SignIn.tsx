@@ -12,6 +12,12 @@ import {
 import { useLoad } from "../hooks.ts";
 import { ErrorBox, Loading } from "../ui.tsx";
 
+const GROUPS = [
+  ["household", "Households"],
+  ["operator", "Community operator"],
+  ["gridOperator", "Grid operator"],
+] as const;
+
 /** Sign-in: the embedded demo's households from a picker, or a browser wallet (EIP-1193). */
 export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const demo = useLoad(async () => {
@@ -59,20 +65,32 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             void run(() => signInWithDemoKey(account));
           }}
         >
-          <h2>Demo household</h2>
+          <h2>Demo account</h2>
           <p className="hint">
-            This server runs the embedded demo community; its households' keys derive from a public seed (demo only).
+            This server runs the embedded demo community; its households' and operators' keys derive from a public seed (demo
+            only).
           </p>
-          <label htmlFor="demo-account">Household</label>
+          <label htmlFor="demo-account">Household or operator</label>
           <select id="demo-account" value={account.address} onChange={(e) => setChosen(e.target.value)} disabled={busy}>
-            {accounts.map((a) => (
-              <option key={a.address} value={a.address}>
-                {a.label} — {a.address.slice(0, 8)}…
-              </option>
-            ))}
+            {GROUPS.map(([role, name]) => {
+              const members = accounts.filter((a) => (a.role ?? "household") === role);
+              return members.length === 0 ? null : (
+                <optgroup key={role} label={name}>
+                  {members.map((a) => (
+                    <option key={a.address} value={a.address}>
+                      {a.label} — {a.address.slice(0, 8)}…
+                    </option>
+                  ))}
+                </optgroup>
+              );
+            })}
           </select>
           <button type="submit" disabled={busy}>
-            {busy ? "Signing in…" : "Sign in as this household"}
+            {busy
+              ? "Signing in…"
+              : (account.role ?? "household") === "household"
+                ? "Sign in as this household"
+                : "Sign in as this operator"}
           </button>
         </form>
       ) : null}
