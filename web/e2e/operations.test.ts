@@ -4,140 +4,27 @@
 // both signed meter readings in the browser; the community view and its opt-in leaderboard; the operator
 // onboards a household and pauses a meter; the grid operator sets a zone's limits. Screenshots of every
 // view at 1280 px and 375 px go to test-results/operations/. Without /usr/bin/chromium it is skipped.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { privateKeyToAccount } from "viem/accounts";
-import { createSiweMessage } from "viem/siwe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoAccount, demoAccountsOf } from "../../src/api/routes/demo.ts";
-import { type OpenCommunity, openCommunity } from "../../src/cli/openCommunity.ts";
-import { communityOptions } from "../../src/cli/options.ts";
-import { intervalBounds } from "../../src/core/interval.ts";
-import { demoReadings } from "../../src/demo/demoCommunity.ts";
-import { toWire } from "../../src/gateway/wire.ts";
-import { createKeeper, type Keeper } from "../../src/server/keeper.ts";
-import { type Services, startServices } from "../../src/server/services.ts";
+import type { DemoAccount } from "../../src/api/routes/demo.ts";
 import { credits, kwh, pricePerKwh, toInput } from "../src/format.ts";
+import { dashboardHarness, hasChromium, TZ } from "./harness.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`operations browser tests skipped: ${CHROMIUM} is missing (scripts/install-browser.sh installs it)`);
-
-const webDir = join(import.meta.dirname, "..");
-const shots = join(webDir, "..", "test-results", "operations");
-const TZ = "Europe/Berlin";
-
-async function ensureBuilt() {
-  const built = join(webDir, "dist", "index.html");
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  const sources = Math.max(
-    newest(join(webDir, "src")),
-    statSync(join(webDir, "index.html")).mtimeMs,
-    statSync(join(webDir, "vite.config.ts")).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const { build } = await import("vite");
-  await build({ root: webDir, configFile: join(webDir, "vite.config.ts"), logLevel: "warn" });
-}
-
-let dir: string;
-let profileDir: string;
-let c: OpenCommunity;
-let services: Services;
-let keeper: Keeper;
-let browser: BrowserContext;
-let page: Page;
-let accounts: DemoAccount[];
-const settled: bigint[] = [];
+const h = dashboardHarness({ name: "operations", households: 6, start: "2026-06-15T11:00:00+02:00", settledBefore: 3 });
+const { api, settleNext, tokenOf, capture } = h;
 const timings: Record<string, number> = {};
-
-const api = async <T>(path: string, token?: string): Promise<T> => {
-  const response = await fetch(`${services.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-};
-
-/** One interval: the demo meters report through the gateway, the keeper settles, the indexer catches up. */
-async function settleNext(): Promise<bigint> {
-  const interval = await keeper.nextInterval();
-  await c.chain.advanceTo(intervalBounds(interval, c.deployment).endsAt);
-  await services.clock.refresh();
-  const domain = { chainId: c.chain.chainId, verifyingContract: c.deployment.market };
-  await services.gateway.submit(demoReadings(c.community, domain, c.timeline, interval).map(toWire));
-  await keeper.closeInterval(interval);
-  for (let i = 0; i < 200; i++) {
-    const r = await fetch(`${services.url}/api/intervals/${interval}`);
-    if (r.ok) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  settled.push(interval);
-  return interval;
-}
-
-async function tokenOf(account: DemoAccount): Promise<string> {
-  const wallet = privateKeyToAccount(account.privateKey);
-  const nonce = await api<{ nonce: string; domain: string; uri: string; chainId: number }>("/api/auth/nonce");
-  const message = createSiweMessage({
-    address: wallet.address,
-    domain: nonce.domain,
-    uri: nonce.uri,
-    chainId: nonce.chainId,
-    nonce: nonce.nonce,
-    version: "1",
-    issuedAt: new Date(Number(services.clock.now()) * 1000),
-  });
-  const response = await fetch(`${services.url}/api/auth/signin`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ message, signature: await wallet.signMessage({ message }) }),
-  });
-  return ((await response.json()) as { token: string }).token;
-}
-
-/** A screenshot at desktop and at phone width; the phone view must not scroll sideways. */
-async function capture(name: string) {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 375, height: 812 });
-  await page.waitForTimeout(100);
-  const overflow = await page.evaluate(() => {
-    const wide: string[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const parent = n.parentElement;
-      if (!parent || parent.closest(".table-wrap, .sr-only")) continue;
-      const range = document.createRange();
-      range.selectNodeContents(n);
-      if (range.getBoundingClientRect().right > window.innerWidth + 0.5)
-        wide.push(`${parent.tagName.toLowerCase()}.${parent.className}: ${n.textContent?.slice(0, 30)}`);
-    }
-    return { by: document.documentElement.scrollWidth - window.innerWidth, wide: wide.slice(-5) };
-  });
-  expect(overflow.by, `${name} scrolls sideways at 375 px: ${overflow.wide.join(", ")}`).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: join(shots, `${name}-375.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 /** Signs in through the demo picker (signing out first when someone is signed in). */
 async function signInAs(account: DemoAccount, landing: string) {
-  await page.goto(`${services.url}/signin`);
-  const out = page.getByRole("button", { name: "Sign out" });
+  await h.page.goto(`${h.services.url}/signin`);
+  const out = h.page.getByRole("button", { name: "Sign out" });
   if (await out.isVisible()) {
     await out.click();
-    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await h.page.getByRole("heading", { name: "Sign in" }).waitFor();
   }
-  await page.getByLabel("Household or operator").selectOption(account.address.toLowerCase());
-  await page.getByRole("button", { name: /^Sign in as this (household|operator)$/ }).click();
-  await page.waitForURL(`${services.url}${landing}`);
+  await h.page.getByLabel("Household or operator").selectOption(account.address.toLowerCase());
+  await h.page.getByRole("button", { name: /^Sign in as this (household|operator)$/ }).click();
+  await h.page.waitForURL(`${h.services.url}${landing}`);
 }
 
 type IntervalRow = { interval: string; exportWh: string; soldLocalWh: string };
@@ -145,76 +32,32 @@ type IntervalRow = { interval: string; exportWh: string; soldLocalWh: string };
 describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, trades, community, operators)", () => {
   beforeAll(async () => {
     const started = Date.now();
-    await ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), "peergrid-web2-"));
-    profileDir = mkdtempSync(join(tmpdir(), "peergrid-chromium2-"));
-    mkdirSync(shots, { recursive: true });
-    c = await openCommunity(communityOptions({ "data-dir": dir, households: "6", start: "2026-06-15T11:00:00+02:00" }, {}), true);
-    accounts = demoAccountsOf(c.community);
-    services = await startServices({
-      chain: c.chain,
-      deployment: c.deployment,
-      dataDir: dir,
-      databaseUrl: undefined,
-      host: "127.0.0.1",
-      port: 0,
-      mqttUrl: undefined,
-      log: () => {},
-      demoAccounts: accounts,
-    });
-    keeper = createKeeper({
-      chain: c.chain,
-      deployment: c.deployment,
-      gateway: c.community.gateway,
-      settler: c.community.keeper,
-      readings: (i) => services.gateway.readingsFor(i),
-    });
-    for (let k = 0; k < 3; k++) await settleNext();
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-      timezoneId: TZ,
-      locale: "en-GB",
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
+    await h.open();
     timings.setup = Date.now() - started;
   }, 180_000);
 
   afterAll(async () => {
     console.log(`operations e2e timings (ms): ${JSON.stringify(timings)}`);
-    await browser?.close();
-    await services?.close();
-    await c?.close();
-    for (const d of [dir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
+    await h.close();
   });
 
   it("a household raises its ask above retail, signs it in the browser, and sells nothing locally in the next interval", async () => {
     const started = Date.now();
-    const last = settled[settled.length - 1] as bigint;
+    const last = h.settled[h.settled.length - 1] as bigint;
     const trades = await api<{ trades: { seller: string }[] }>(`/api/intervals/${last}/trades`);
     const seller = trades.trades[0]?.seller;
     expect(seller, "the demo community trades at noon").toBeDefined();
-    const me = accounts.find((a) => a.address.toLowerCase() === seller) as DemoAccount;
+    const me = h.accounts.find((a) => a.address.toLowerCase() === seller) as DemoAccount;
     const address = me.address.toLowerCase();
     const token = await tokenOf(me);
 
     await signInAs(me, "/household");
-    await page.getByTestId("order-ask").waitFor();
+    await h.page.getByTestId("order-ask").waitFor();
     type Order = { askMicroPerKwh: string; maxSellWh: string; bidMicroPerKwh: string; maxBuyWh: string };
     const before = await api<{ standingOrder: Order }>(`/api/accounts/${address}`, token);
-    expect(await page.getByTestId("order-ask").textContent()).toBe(pricePerKwh(before.standingOrder.askMicroPerKwh));
-    expect(await page.getByTestId("order-maxSell").textContent()).toBe(kwh(before.standingOrder.maxSellWh));
-    expect(await page.getByLabel("Lowest price I sell at (credits/kWh)").inputValue()).toBe(
+    expect(await h.page.getByTestId("order-ask").textContent()).toBe(pricePerKwh(before.standingOrder.askMicroPerKwh));
+    expect(await h.page.getByTestId("order-maxSell").textContent()).toBe(kwh(before.standingOrder.maxSellWh));
+    expect(await h.page.getByLabel("Lowest price I sell at (credits/kWh)").inputValue()).toBe(
       toInput(before.standingOrder.askMicroPerKwh, 6),
     );
 
@@ -223,23 +66,23 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
     const newest = rows.intervals[0] as IntervalRow;
     expect(newest.interval).toBe(last.toString());
     expect(BigInt(newest.soldLocalWh)).toBeGreaterThan(0n);
-    await expect.poll(() => page.getByTestId("latest-soldLocalWh").textContent()).toBe(kwh(newest.soldLocalWh));
-    expect(await page.getByTestId("latest-exportWh").textContent()).toBe(kwh(newest.exportWh));
-    await expect.poll(() => page.getByRole("figure", { name: /Production and consumption/ }).isVisible()).toBe(true);
+    await expect.poll(() => h.page.getByTestId("latest-soldLocalWh").textContent()).toBe(kwh(newest.soldLocalWh));
+    expect(await h.page.getByTestId("latest-exportWh").textContent()).toBe(kwh(newest.exportWh));
+    await expect.poll(() => h.page.getByRole("figure", { name: /Production and consumption/ }).isVisible()).toBe(true);
 
     // A bad value is refused in the form, before anything is signed.
-    await page.getByLabel("Lowest price I sell at (credits/kWh)").fill("0.1234567");
-    await page.getByRole("button", { name: "Sign and save standing order" }).click();
-    await page.getByText("at most 6 decimals").waitFor();
-    expect(await page.getByLabel("Lowest price I sell at (credits/kWh)").getAttribute("aria-invalid")).toBe("true");
+    await h.page.getByLabel("Lowest price I sell at (credits/kWh)").fill("0.1234567");
+    await h.page.getByRole("button", { name: "Sign and save standing order" }).click();
+    await h.page.getByText("at most 6 decimals").waitFor();
+    expect(await h.page.getByLabel("Lowest price I sell at (credits/kWh)").getAttribute("aria-invalid")).toBe("true");
 
     // Ask above retail: no neighbour's bid (≤ retail) can meet it.
     const interval = await api<{ retailMicroPerKwh: string }>(`/api/intervals/${last}`);
     const ask = (BigInt(interval.retailMicroPerKwh) + 100_000n).toString();
-    await page.getByLabel("Lowest price I sell at (credits/kWh)").fill(toInput(ask, 6));
-    await page.getByRole("button", { name: "Sign and save standing order" }).click();
-    await expect.poll(() => page.getByTestId("order-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => page.getByTestId("order-ask").textContent()).toBe(pricePerKwh(ask));
+    await h.page.getByLabel("Lowest price I sell at (credits/kWh)").fill(toInput(ask, 6));
+    await h.page.getByRole("button", { name: "Sign and save standing order" }).click();
+    await expect.poll(() => h.page.getByTestId("order-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => h.page.getByTestId("order-ask").textContent()).toBe(pricePerKwh(ask));
     const after = await api<{ standingOrder: Order }>(`/api/accounts/${address}`, token);
     const { blockNumber: _was, ...unchanged } = before.standingOrder as Order & { blockNumber: string };
     expect(after.standingOrder).toMatchObject({ ...unchanged, askMicroPerKwh: ask });
@@ -248,14 +91,14 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
     // The next interval settles with the new ask: the household still feeds in, but sells nothing to neighbours.
     const next = await settleNext();
     await expect
-      .poll(() => page.getByTestId("latest-interval").getAttribute("data-interval"), { timeout: 20_000 })
+      .poll(() => h.page.getByTestId("latest-interval").getAttribute("data-interval"), { timeout: 20_000 })
       .toBe(next.toString());
     const now = await api<{ intervals: IntervalRow[] }>(`/api/accounts/${address}/intervals?limit=10`, token);
     const row = now.intervals[0] as IntervalRow;
     expect(row.interval).toBe(next.toString());
     expect(BigInt(row.exportWh), "the household still produces").toBeGreaterThan(0n);
     expect(row.soldLocalWh).toBe("0");
-    expect(await page.getByTestId("latest-soldLocalWh").textContent()).toBe(kwh("0"));
+    expect(await h.page.getByTestId("latest-soldLocalWh").textContent()).toBe(kwh("0"));
     const sold = await api<{ trades: { seller: string }[] }>(`/api/intervals/${next}/trades`);
     expect(sold.trades.some((t) => t.seller === address)).toBe(false);
     await capture("02-household-after");
@@ -264,14 +107,14 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
 
   it("opens a trade from the household's history and verifies both signed meter readings in the browser", async () => {
     const started = Date.now();
-    const link = page
+    const link = h.page
       .getByTestId("trades")
       .locator("tbody tr")
       .first()
       .getByRole("link", { name: /^Trade \d+ of interval/ });
     await link.click();
-    await page.getByTestId("reading-seller-check").waitFor();
-    const [, , , intervalText, idx] = new URL(page.url()).pathname.split("/");
+    await h.page.getByTestId("reading-seller-check").waitFor();
+    const [, , , intervalText, idx] = new URL(h.page.url()).pathname.split("/");
     type R = { meter: string; owner: string } | null;
     const trade = await api<{
       txHash: string;
@@ -281,64 +124,64 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
       sellerReading: R;
       buyerReading: R;
     }>(`/api/intervals/${intervalText}/trades/${idx}`);
-    expect(await page.getByTestId("trade-energy").textContent()).toBe(kwh(trade.energyWh));
-    expect(await page.getByTestId("trade-tx").textContent()).toBe(trade.txHash);
+    expect(await h.page.getByTestId("trade-energy").textContent()).toBe(kwh(trade.energyWh));
+    expect(await h.page.getByTestId("trade-tx").textContent()).toBe(trade.txHash);
     for (const side of ["seller", "buyer"] as const) {
       const reading = side === "seller" ? trade.sellerReading : trade.buyerReading;
       expect(reading, `${side} reading`).not.toBeNull();
       expect(reading?.owner.toLowerCase()).toBe(trade[side]);
-      expect(await page.getByTestId(`reading-${side}-owner`).textContent()).toContain(`(the ${side})`);
-      const check = page.getByTestId(`reading-${side}-check`);
+      expect(await h.page.getByTestId(`reading-${side}-owner`).textContent()).toContain(`(the ${side})`);
+      const check = h.page.getByTestId(`reading-${side}-check`);
       expect(await check.getAttribute("data-valid")).toBe("true");
       expect((await check.textContent())?.toLowerCase()).toContain(
         `signature valid: recovered ${(reading as { meter: string }).meter.toLowerCase()} = meter`,
       );
     }
-    expect(await page.getByRole("heading", { level: 1 }).evaluate((h) => h === document.activeElement)).toBe(true);
+    expect(await h.page.getByRole("heading", { level: 1 }).evaluate((h) => h === document.activeElement)).toBe(true);
     await capture("03-trade");
 
     // The check is real: the same page with a reading whose figure was altered in transit fails.
-    await page.route(`**/api/intervals/${intervalText}/trades/${idx}`, async (route) => {
+    await h.page.route(`**/api/intervals/${intervalText}/trades/${idx}`, async (route) => {
       const response = await route.fetch();
       const body = (await response.json()) as { sellerReading: { exportWh: string } };
       body.sellerReading.exportWh = (BigInt(body.sellerReading.exportWh) + 1n).toString();
       await route.fulfill({ response, json: body });
     });
-    await page.reload();
-    await page.getByTestId("reading-seller-check").waitFor();
-    expect(await page.getByTestId("reading-seller-check").getAttribute("data-valid")).toBe("false");
-    expect(await page.getByTestId("reading-seller-check").textContent()).toContain("signature NOT valid");
-    expect(await page.getByTestId("reading-buyer-check").getAttribute("data-valid")).toBe("true");
+    await h.page.reload();
+    await h.page.getByTestId("reading-seller-check").waitFor();
+    expect(await h.page.getByTestId("reading-seller-check").getAttribute("data-valid")).toBe("false");
+    expect(await h.page.getByTestId("reading-seller-check").textContent()).toContain("signature NOT valid");
+    expect(await h.page.getByTestId("reading-buyer-check").getAttribute("data-valid")).toBe("true");
     await capture("04-trade-tampered");
-    await page.unroute(`**/api/intervals/${intervalText}/trades/${idx}`);
+    await h.page.unroute(`**/api/intervals/${intervalText}/trades/${idx}`);
 
-    // The explorer lists the latest interval's trades, each linking to its trade page.
-    await page.goto(`${services.url}/explorer`);
-    const fromExplorer = page.getByTestId("latest-trades").getByRole("link").first();
+    // The explorer lists the latest interval's trades, each linking to its trade h.page.
+    await h.page.goto(`${h.services.url}/explorer`);
+    const fromExplorer = h.page.getByTestId("latest-trades").getByRole("link").first();
     await fromExplorer.waitFor();
     await fromExplorer.click();
-    await page.getByTestId("reading-buyer-check").waitFor();
-    expect(page.url()).toMatch(/\/explorer\/trade\/\d+\/\d+$/);
-    expect(await page.getByTestId("reading-buyer-check").getAttribute("data-valid")).toBe("true");
+    await h.page.getByTestId("reading-buyer-check").waitFor();
+    expect(h.page.url()).toMatch(/\/explorer\/trade\/\d+\/\d+$/);
+    expect(await h.page.getByTestId("reading-buyer-check").getAttribute("data-valid")).toBe("true");
 
     // An unknown trade is a clear error.
-    await page.goto(`${services.url}/explorer/trade/${intervalText}/9999`);
-    await page.getByRole("alert").waitFor();
-    expect(await page.getByRole("alert").textContent()).toContain("Could not load this trade");
+    await h.page.goto(`${h.services.url}/explorer/trade/${intervalText}/9999`);
+    await h.page.getByRole("alert").waitFor();
+    expect(await h.page.getByRole("alert").textContent()).toContain("Could not load this trade");
     timings.trade = Date.now() - started;
   });
 
   it("a household opts in to the leaderboard, and the community view shows KPIs, the leaderboard and the zones", async () => {
     const started = Date.now();
-    await page.goto(`${services.url}/household`);
-    await page.getByLabel("Display name").waitFor();
-    await page.getByLabel("Display name").fill("Sunny Seller");
-    await page.getByLabel("Show me on the community's savings leaderboard").check();
-    await page.getByRole("button", { name: "Save profile" }).click();
-    await expect.poll(() => page.getByTestId("profile-saved").textContent()).toContain("Saved");
+    await h.page.goto(`${h.services.url}/household`);
+    await h.page.getByLabel("Display name").waitFor();
+    await h.page.getByLabel("Display name").fill("Sunny Seller");
+    await h.page.getByLabel("Show me on the community's savings leaderboard").check();
+    await h.page.getByRole("button", { name: "Save profile" }).click();
+    await expect.poll(() => h.page.getByTestId("profile-saved").textContent()).toContain("Saved");
 
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Community" }).click();
-    await page.getByTestId("leaderboard").waitFor();
+    await h.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Community" }).click();
+    await h.page.getByTestId("leaderboard").waitFor();
     const latest = await api<{ intervals: { startsAt: string }[] }>("/api/intervals?limit=1");
     const month = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit" }).format(
       new Date(Number(latest.intervals[0]?.startsAt) * 1000),
@@ -347,59 +190,59 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
       `/api/leaderboard?month=${month}&tz=${encodeURIComponent(TZ)}`,
     );
     expect(board.entries.map((e) => e.name)).toContain("Sunny Seller");
-    const rows = page.getByTestId("leaderboard").locator("tbody tr");
+    const rows = h.page.getByTestId("leaderboard").locator("tbody tr");
     expect(await rows.count()).toBe(board.entries.length);
     const mine = board.entries.find((e) => e.name === "Sunny Seller");
     const row = rows.filter({ hasText: "Sunny Seller" });
     expect(await row.locator("td").nth(2).textContent()).toBe(credits(mine?.savingsMicro ?? ""));
 
     const kpis = await api<{ localShareOfDemandBps: string; intervals: string }>("/api/kpis");
-    expect(await page.getByTestId("kpi-intervals").textContent()).toBe(kpis.intervals);
-    expect(await page.getByTestId("kpi-share").textContent()).toMatch(/ %$/);
-    await expect.poll(() => page.getByRole("figure", { name: /Local share of demand/ }).isVisible()).toBe(true);
-    await page.getByTestId("zones").waitFor();
+    expect(await h.page.getByTestId("kpi-intervals").textContent()).toBe(kpis.intervals);
+    expect(await h.page.getByTestId("kpi-share").textContent()).toMatch(/ %$/);
+    await expect.poll(() => h.page.getByRole("figure", { name: /Local share of demand/ }).isVisible()).toBe(true);
+    await h.page.getByTestId("zones").waitFor();
     await capture("05-community");
     timings.community = Date.now() - started;
   });
 
   it("the operator onboards a household with a meter, sees a refusal explained, and pauses the meter", async () => {
     const started = Date.now();
-    const operator = accounts.find((a) => a.role === "operator") as DemoAccount;
+    const operator = h.accounts.find((a) => a.role === "operator") as DemoAccount;
     expect(operator, "the demo hands out the operator's key").toBeDefined();
     await signInAs(operator, "/operator");
-    await page.getByTestId("keeper-lag").waitFor();
+    await h.page.getByTestId("keeper-lag").waitFor();
     const keeperState = await api<{ lagIntervals: string; lastSettledInterval: string }>("/api/keeper");
-    expect(await page.getByTestId("keeper-last").textContent()).toBe(keeperState.lastSettledInterval);
-    expect(await page.getByTestId("keeper-lag").textContent()).toBe(`${keeperState.lagIntervals} intervals`);
-    await page.getByTestId("meters").waitFor();
+    expect(await h.page.getByTestId("keeper-last").textContent()).toBe(keeperState.lastSettledInterval);
+    expect(await h.page.getByTestId("keeper-lag").textContent()).toBe(`${keeperState.lagIntervals} intervals`);
+    await h.page.getByTestId("meters").waitFor();
     await capture("06-operator");
 
     // A household that is already registered: the contract's refusal is shown, by name.
-    const existing = accounts.find((a) => a.role === "household") as DemoAccount;
-    await page.getByLabel("Household account").fill(existing.address);
-    await page.getByRole("button", { name: "Generate a new meter key" }).click();
-    await page.getByRole("button", { name: "Sign and register household and meter" }).click();
-    await expect.poll(() => page.getByTestId("onboard-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("failed");
-    expect(await page.getByTestId("onboard-status").textContent()).toContain("ParticipantAlreadyRegistered");
-    expect(await page.getByTestId("onboard-status").textContent()).toContain("contract_refused");
+    const existing = h.accounts.find((a) => a.role === "household") as DemoAccount;
+    await h.page.getByLabel("Household account").fill(existing.address);
+    await h.page.getByRole("button", { name: "Generate a new meter key" }).click();
+    await h.page.getByRole("button", { name: "Sign and register household and meter" }).click();
+    await expect.poll(() => h.page.getByTestId("onboard-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("failed");
+    expect(await h.page.getByTestId("onboard-status").textContent()).toContain("ParticipantAlreadyRegistered");
+    expect(await h.page.getByTestId("onboard-status").textContent()).toContain("contract_refused");
 
-    // A new household, keys generated in the browser.
-    await page.getByRole("button", { name: "Generate a new household key" }).click();
-    const account = (await page.getByLabel("Household account").inputValue()).toLowerCase();
-    const meter = (await page.getByLabel("Meter signing address").inputValue()).toLowerCase();
+    // A new household, keys generated in the h.browser.
+    await h.page.getByRole("button", { name: "Generate a new household key" }).click();
+    const account = (await h.page.getByLabel("Household account").inputValue()).toLowerCase();
+    const meter = (await h.page.getByLabel("Meter signing address").inputValue()).toLowerCase();
     expect(account).toMatch(/^0x[0-9a-f]{40}$/);
-    await page.getByLabel("Household's zone").fill("1");
-    await page.getByRole("button", { name: "Sign and register household and meter" }).click();
-    await page.getByTestId("onboarded").waitFor({ timeout: 30_000 });
-    expect((await page.getByTestId("onboarded-account").textContent())?.toLowerCase()).toBe(account);
+    await h.page.getByLabel("Household's zone").fill("1");
+    await h.page.getByRole("button", { name: "Sign and register household and meter" }).click();
+    await h.page.getByTestId("onboarded").waitFor({ timeout: 30_000 });
+    expect((await h.page.getByTestId("onboarded-account").textContent())?.toLowerCase()).toBe(account);
     const participant = await api<{ zone: number; active: boolean; meters: { meterId: number; signer: string }[] }>(
       `/api/participants/${account}`,
     );
     expect(participant).toMatchObject({ zone: 1, active: true });
     expect(participant.meters.map((m) => m.signer.toLowerCase())).toEqual([meter]);
     const meterId = participant.meters[0]?.meterId as number;
-    await page.getByRole("button", { name: "Refresh" }).click();
-    const row = page.locator(`tr[data-meter="${meterId}"]`);
+    await h.page.getByRole("button", { name: "Refresh" }).click();
+    const row = h.page.locator(`tr[data-meter="${meterId}"]`);
     await row.waitFor();
     expect(await row.getAttribute("data-owner")).toBe(account);
     expect(await row.getByTestId("meter-state").textContent()).toBe("active");
@@ -415,16 +258,16 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
 
   it("the grid operator sets a zone's limits", async () => {
     const started = Date.now();
-    const grid = accounts.find((a) => a.role === "gridOperator") as DemoAccount;
+    const grid = h.accounts.find((a) => a.role === "gridOperator") as DemoAccount;
     expect(grid, "the demo hands out the grid operator's key").toBeDefined();
     await signInAs(grid, "/operator");
-    await page.getByRole("heading", { name: "Zone limits" }).waitFor();
-    await page.getByLabel("Zone", { exact: true }).fill("1");
-    await page.getByLabel("Import cap (kWh per interval)").fill("5");
-    await page.getByLabel("Export cap (kWh per interval)").fill("3.5");
-    await page.getByLabel("Import fee (credits/kWh)").fill("0.01");
-    await page.getByRole("button", { name: "Sign and set zone limits" }).click();
-    await expect.poll(() => page.getByTestId("limits-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
+    await h.page.getByRole("heading", { name: "Zone limits" }).waitFor();
+    await h.page.getByLabel("Zone", { exact: true }).fill("1");
+    await h.page.getByLabel("Import cap (kWh per interval)").fill("5");
+    await h.page.getByLabel("Export cap (kWh per interval)").fill("3.5");
+    await h.page.getByLabel("Import fee (credits/kWh)").fill("0.01");
+    await h.page.getByRole("button", { name: "Sign and set zone limits" }).click();
+    await expect.poll(() => h.page.getByTestId("limits-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
     type Z = { zone: number; importCapWh: string; exportCapWh: string; feeMicroPerKwh: string };
     await expect.poll(async () => (await api<{ zones: Z[] }>("/api/zones")).zones.some((z) => z.zone === 1)).toBe(true);
     const zones = await api<{ zones: Z[] }>("/api/zones");
@@ -434,27 +277,27 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
       feeMicroPerKwh: "10000",
     });
     await expect
-      .poll(() => page.locator('[data-testid="zone-limits"] li[data-zone="1"] [data-testid="zone-limit-text"]').textContent())
+      .poll(() => h.page.locator('[data-testid="zone-limits"] li[data-zone="1"] [data-testid="zone-limit-text"]').textContent())
       .toBe(`Zone 1: import ${kwh("5000")}, export ${kwh("3500")}, fee ${pricePerKwh("10000")}`);
     // Edit fills the form with the zone's current limits, as typed values.
-    await page.getByLabel("Import cap (kWh per interval)").fill("");
-    await page.getByRole("button", { name: "Edit the limits of zone 1" }).click();
-    expect(await page.getByLabel("Import cap (kWh per interval)").inputValue()).toBe("5");
-    expect(await page.getByLabel("Export cap (kWh per interval)").inputValue()).toBe("3.5");
-    expect(await page.getByLabel("Import fee (credits/kWh)").inputValue()).toBe("0.01");
+    await h.page.getByLabel("Import cap (kWh per interval)").fill("");
+    await h.page.getByRole("button", { name: "Edit the limits of zone 1" }).click();
+    expect(await h.page.getByLabel("Import cap (kWh per interval)").inputValue()).toBe("5");
+    expect(await h.page.getByLabel("Export cap (kWh per interval)").inputValue()).toBe("3.5");
+    expect(await h.page.getByLabel("Import fee (credits/kWh)").inputValue()).toBe("0.01");
     await capture("08-grid-operator");
     timings.grid = Date.now() - started;
   });
 
   it("a household with an injected EIP-1193 wallet signs in and writes through eth_signTransaction, or is told why not", async () => {
     const started = Date.now();
-    const household = accounts.filter((a) => a.role === "household")[1] as DemoAccount;
+    const household = h.accounts.filter((a) => a.role === "household")[1] as DemoAccount;
     const wallet = privateKeyToAccount(household.privateKey);
     const address = wallet.address.toLowerCase();
     let refuse = false;
     const asked: string[] = [];
-    page = await browser.newPage(); // a new tab: nobody signed in (the session lives in sessionStorage)
-    await page.exposeFunction("peergridTestWallet", async (method: string, params: unknown[]) => {
+    h.page = await h.browser.newPage(); // a new tab: nobody signed in (the session lives in sessionStorage)
+    await h.page.exposeFunction("peergridTestWallet", async (method: string, params: unknown[]) => {
       asked.push(method);
       if (method === "eth_requestAccounts" || method === "eth_accounts") return [wallet.address];
       if (method === "personal_sign") return wallet.signMessage({ message: { raw: params[0] as `0x${string}` } });
@@ -474,21 +317,21 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
       }
       throw new Error(`unsupported method ${method}`);
     });
-    await page.addInitScript(() => {
+    await h.page.addInitScript(() => {
       const w = window as unknown as { ethereum: unknown; peergridTestWallet: (m: string, p: unknown[]) => Promise<unknown> };
       w.ethereum = {
         request: ({ method, params }: { method: string; params?: unknown[] }) => w.peergridTestWallet(method, params ?? []),
       };
     });
-    await page.goto(`${services.url}/signin`);
-    await page.getByRole("button", { name: "Connect wallet" }).click();
-    await page.waitForURL(`${services.url}/household`);
-    await page.getByTestId("order-bid").waitFor();
-    expect(await page.locator("#order-signing").textContent()).toContain("your browser wallet (eth_signTransaction)");
+    await h.page.goto(`${h.services.url}/signin`);
+    await h.page.getByRole("button", { name: "Connect wallet" }).click();
+    await h.page.waitForURL(`${h.services.url}/household`);
+    await h.page.getByTestId("order-bid").waitFor();
+    expect(await h.page.locator("#order-signing").textContent()).toContain("your browser wallet (eth_signTransaction)");
 
-    await page.getByLabel("Highest price I buy at (credits/kWh)").fill("0.299");
-    await page.getByRole("button", { name: "Sign and save standing order" }).click();
-    await expect.poll(() => page.getByTestId("order-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
+    await h.page.getByLabel("Highest price I buy at (credits/kWh)").fill("0.299");
+    await h.page.getByRole("button", { name: "Sign and save standing order" }).click();
+    await expect.poll(() => h.page.getByTestId("order-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
     expect(asked).toContain("eth_signTransaction");
     const token = await tokenOf(household);
     await expect
@@ -498,14 +341,14 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
             .bidMicroPerKwh,
       )
       .toBe("299000");
-    await expect.poll(() => page.getByTestId("order-bid").textContent()).toBe(pricePerKwh("299000"));
+    await expect.poll(() => h.page.getByTestId("order-bid").textContent()).toBe(pricePerKwh("299000"));
 
     // A wallet that will not sign transactions (most only send them): the form says why.
     refuse = true;
-    await page.getByLabel("Highest price I buy at (credits/kWh)").fill("0.2");
-    await page.getByRole("button", { name: "Sign and save standing order" }).click();
-    await expect.poll(() => page.getByTestId("order-status").getAttribute("data-state")).toBe("failed");
-    expect(await page.getByTestId("order-status").textContent()).toContain("wallet_cannot_sign");
+    await h.page.getByLabel("Highest price I buy at (credits/kWh)").fill("0.2");
+    await h.page.getByRole("button", { name: "Sign and save standing order" }).click();
+    await expect.poll(() => h.page.getByTestId("order-status").getAttribute("data-state")).toBe("failed");
+    expect(await h.page.getByTestId("order-status").textContent()).toContain("wallet_cannot_sign");
     expect(
       (await api<{ standingOrder: { bidMicroPerKwh: string } }>(`/api/accounts/${address}`, token)).standingOrder.bidMicroPerKwh,
     ).toBe("299000");
