@@ -25,6 +25,7 @@ export type Trade = {
   interval: string;
   index: number;
   kind: string;
+  agreementId?: string | null;
   seller: string;
   buyer: string;
   energyWh: string;
@@ -175,6 +176,20 @@ export type Kpis = {
   meanPriceMicroPerKwh: string | null;
   tradeWeightedPriceMicroPerKwh: string | null;
   savingsMicro: string;
+};
+export type Agreement = {
+  id: string;
+  status: "proposed" | "active" | "ended" | "cancelled";
+  lastEvent: string;
+  seller: string;
+  buyer: string;
+  maxWhPerInterval: string;
+  priceMicroPerKwh: string;
+  startInterval: string;
+  endInterval: string;
+  noticeIntervals: string;
+  proposer: string | null;
+  events: { event: string; by: string | null; blockNumber: string }[];
 };
 export type Profile = { displayName: string | null; showOnLeaderboard: boolean };
 export type Leaderboard = {

@@ -6,10 +6,10 @@
 //     send transactions themselves, which our relay cannot use; the UI says so).
 import { type Abi, encodeFunctionData, type Hex, numberToHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { communityRegistryAbi, energyMarketAbi } from "../../src/chain/generated/contracts.ts";
+import { bilateralAgreementsAbi, communityRegistryAbi, energyMarketAbi } from "../../src/chain/generated/contracts.ts";
 import { ApiFailure, type Call, type Contracts, get, injectedWallet, type Session } from "./api.ts";
 
-export { communityRegistryAbi, energyMarketAbi };
+export { bilateralAgreementsAbi, communityRegistryAbi, energyMarketAbi };
 
 /** Enough for every PeerGrid write (the relay simulates first: a refused call never costs gas). */
 export const GAS_LIMIT = 500_000n;
@@ -40,7 +40,7 @@ type Write<A extends Abi> = {
   /** The write endpoint, e.g. `/api/accounts/0x…/standing-order`. */
   endpoint: string;
   method: "POST" | "PUT";
-  contract: keyof Pick<Contracts, "registry" | "market">;
+  contract: keyof Pick<Contracts, "registry" | "market" | "agreements">;
   abi: A;
   functionName: string;
   args: readonly unknown[];

@@ -15,6 +15,7 @@ import { clock, credits, dateTime, kwh, pricePerKwh, shortHex, toPlot } from "..
 import { useLive, useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
+import { AgreementsCard } from "./Agreements.tsx";
 import { ProductionChart, ProfileCard, StandingOrderCard } from "./HouseholdControls.tsx";
 
 type HouseholdData = { statement: Statement; trades: Trade[]; intervals: Interval[]; account: Account };
@@ -39,11 +40,13 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
     [me, call],
   );
   const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const [version, setVersion] = useState(0);
   const live = useLive(["interval", "account"], () => {
     clearTimeout(reloadSoon.current);
     reloadSoon.current = setTimeout(() => {
       data.reload();
       perInterval.reload();
+      setVersion((v) => v + 1);
     }, 150);
   });
 
@@ -97,6 +100,7 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
             )}
           </section>
           <StandingOrderCard session={session} call={call} order={d.account.standingOrder} onChanged={data.reload} />
+          <AgreementsCard session={session} call={call} trades={d.trades} zone={d.account.participant?.zone} version={version} />
           {perInterval.error ? (
             <ErrorBox
               title="Could not load your production and consumption per interval"
