@@ -1,3 +1,4 @@
+import { savingsAgainstGridOnly } from "../core/kpi.ts";
 import type { Sql } from "../store/db.ts";
 import { ApiError } from "./errors.ts";
 import { cachedMonthBounds } from "./months.ts";
@@ -71,8 +72,7 @@ function add(t: StatementTotals, r: DayRow) {
   t.earnedMicro += r.earned_micro;
   t.paidMicro += r.paid_micro;
   t.gridOnlyBillMicro += r.grid_only_bill_micro;
-  t.netCostMicro = t.paidMicro - t.earnedMicro;
-  t.savingsMicro = t.gridOnlyBillMicro - t.netCostMicro;
+  Object.assign(t, savingsAgainstGridOnly(t));
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { communityKpis } from "./kpi.ts";
+import { communityKpis, savingsAgainstGridOnly } from "./kpi.ts";
 import { costMicro } from "./money.ts";
 
 const tariffs = { feedInMicroPerKwh: 80_000n, retailMicroPerKwh: 320_000n };
@@ -48,5 +48,20 @@ describe("communityKpis", () => {
         },
       ),
     );
+  });
+});
+
+describe("savings against grid-only", () => {
+  it("is the grid-only bill minus what the market cost (paid − earned), negative when the market cost more", () => {
+    expect(savingsAgainstGridOnly({ gridOnlyBillMicro: 300n, paidMicro: 200n, earnedMicro: 50n })).toEqual({
+      netCostMicro: 150n,
+      savingsMicro: 150n,
+    });
+    // A seller: grid-only it would have earned 80 (bill −80); on the market it earned 100.
+    expect(savingsAgainstGridOnly({ gridOnlyBillMicro: -80n, paidMicro: 0n, earnedMicro: 100n })).toEqual({
+      netCostMicro: -100n,
+      savingsMicro: 20n,
+    });
+    expect(savingsAgainstGridOnly({ gridOnlyBillMicro: 100n, paidMicro: 130n, earnedMicro: 0n }).savingsMicro).toBe(-30n);
   });
 });

@@ -58,3 +58,16 @@ export function communityKpis(flows: readonly IntervalFlows[], tariffs: Tariffs)
     sellersGainedMicro,
   };
 }
+
+/**
+ * A household's money on the market against the grid-only baseline: its net cost (paid − earned) and
+ * what it saved (the grid-only bill — import at retail minus export at feed-in — minus the net cost).
+ * @example savingsAgainstGridOnly({ gridOnlyBillMicro: 300n, paidMicro: 200n, earnedMicro: 50n }) // { netCostMicro: 150n, savingsMicro: 150n }
+ */
+export function savingsAgainstGridOnly(m: { gridOnlyBillMicro: bigint; paidMicro: bigint; earnedMicro: bigint }): {
+  netCostMicro: bigint;
+  savingsMicro: bigint;
+} {
+  const netCostMicro = m.paidMicro - m.earnedMicro;
+  return { netCostMicro, savingsMicro: m.gridOnlyBillMicro - netCostMicro };
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { energyMarketAbi } from "../../chain/generated/contracts.ts";
+import { savingsAgainstGridOnly } from "../../core/kpi.ts";
 import type { ApiContext, ZodApp } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { cachedMonthBounds, monthOf } from "../months.ts";
@@ -58,21 +59,45 @@ export function registerCommunityRoutes(app: ZodApp, ctx: ApiContext) {
       const month = request.query.month ?? monthOf(ctx.deps.now(), tz);
       const { from, to } = cachedMonthBounds(month, tz);
       const ceil = (t: bigint) => (t + deployment.intervalSeconds - 1n) / deployment.intervalSeconds;
-      const rows = await db.query<{
+      const sums = await db.query<{
         owner: string;
-        savings: bigint;
+        grid_only_bill_micro: bigint;
+        paid_micro: bigint;
+        earned_micro: bigint;
         traded_local_wh: bigint;
         display_name: string | null;
         show_on_leaderboard: boolean | null;
       }>(
-        `select m.owner, m.savings, m.traded_local_wh, p.display_name, p.show_on_leaderboard from (
-           select owner, sum(grid_only_bill_micro) - (sum(paid_micro) - sum(earned_micro)) as savings,
-             sum(sold_local_wh + bought_local_wh) as traded_local_wh
+        `select m.*, p.display_name, p.show_on_leaderboard from (
+           select owner, sum(grid_only_bill_micro) as grid_only_bill_micro, sum(paid_micro) as paid_micro,
+             sum(earned_micro) as earned_micro, sum(sold_local_wh + bought_local_wh) as traded_local_wh
            from meter_intervals where interval >= $1 and interval < $2 group by owner) m
-         left join profiles p on p.account = m.owner
-         order by m.savings desc, m.traded_local_wh desc, m.owner`,
+         left join profiles p on p.account = m.owner`,
         [ceil(from), ceil(to)],
       );
+      // Ranked by savings, then local energy, then address (never shown), as the statements compute savings.
+      const rows = sums
+        .map((r) => ({
+          ...r,
+          savings: savingsAgainstGridOnly({
+            gridOnlyBillMicro: r.grid_only_bill_micro,
+            paidMicro: r.paid_micro,
+            earnedMicro: r.earned_micro,
+          }).savingsMicro,
+        }))
+        .sort((x, y) =>
+          x.savings !== y.savings
+            ? y.savings > x.savings
+              ? 1
+              : -1
+            : x.traded_local_wh !== y.traded_local_wh
+              ? y.traded_local_wh > x.traded_local_wh
+                ? 1
+                : -1
+              : x.owner < y.owner
+                ? -1
+                : 1,
+        );
       return {
         month,
         entries: rows.map((r, i) => ({

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { savingsAgainstGridOnly } from "../../core/kpi.ts";
+import { shareBasisPoints } from "../../core/money.ts";
 import type { ApiContext, ZodApp } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { csvLine } from "../months.ts";
@@ -171,8 +173,11 @@ export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
     const n = v(a, "n");
     const traded = v(a, "traded_wh");
     const local = traded + v(a, "bilateral_wh");
-    const bps = (part: bigint, whole: bigint) => (whole === 0n ? 0n : (part * 10_000n) / whole);
-    const netCost = v(b, "paid") - v(b, "earned");
+    const money = savingsAgainstGridOnly({
+      gridOnlyBillMicro: v(b, "bill"),
+      paidMicro: v(b, "paid"),
+      earnedMicro: v(b, "earned"),
+    });
     return {
       from: dec(first),
       to: end === MAX_INTERVAL ? null : dec(end),
@@ -183,8 +188,8 @@ export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
       bilateralWh: dec(v(a, "bilateral_wh")),
       toGridWh: dec(v(a, "to_grid_wh")),
       fromGridWh: dec(v(a, "from_grid_wh")),
-      localShareOfDemandBps: dec(bps(local, v(a, "import_wh"))),
-      localShareOfSupplyBps: dec(bps(local, v(a, "export_wh"))),
+      localShareOfDemandBps: dec(shareBasisPoints(local, v(a, "import_wh"))),
+      localShareOfSupplyBps: dec(shareBasisPoints(local, v(a, "export_wh"))),
       meanPriceMicroPerKwh: n === 0n ? null : dec(v(a, "price_sum") / n),
       tradeWeightedPriceMicroPerKwh: traded === 0n ? null : dec(v(a, "traded_value") / traded),
       minPriceMicroPerKwh: a?.price_min == null ? null : dec(a.price_min),
@@ -192,8 +197,8 @@ export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
       buyersSavedMicro: dec(v(a, "buyers_saved")),
       sellersGainedMicro: dec(v(a, "sellers_gained")),
       gridOnlyBillMicro: dec(v(b, "bill")),
-      netCostMicro: dec(netCost),
-      savingsMicro: dec(v(b, "bill") - netCost),
+      netCostMicro: dec(money.netCostMicro),
+      savingsMicro: dec(money.savingsMicro),
     };
   }
   app.get(

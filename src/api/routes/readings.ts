@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { ApiContext, ZodApp } from "../context.ts";
 import { notFound } from "../errors.ts";
+import { TRADE_JSON_SQL, type TradeJson } from "../rows.ts";
 import { addressOut, dec, decimalSchema, errorBodySchema, uintParam } from "../schemas.ts";
+import { tradeSchema } from "../schemasRows.ts";
 
 /** The EIP-712 domain meters sign readings under: `("PeerGrid", "1", chainId, market)`. */
 export const readingDomainSchema = z
@@ -53,24 +55,6 @@ export const readingJson = (r: ReadingRow): z.output<typeof signedReadingSchema>
 
 const READING_COLUMNS = "interval, meter_id, signer, owner, zone, export_wh, import_wh, r, vs, tx_hash";
 
-type TradeDetailRow = {
-  interval: bigint;
-  idx: number;
-  kind: string;
-  agreement_id: bigint | null;
-  seller: string;
-  seller_meter_id: number;
-  buyer: string;
-  buyer_meter_id: number;
-  energy_wh: bigint;
-  seller_price_micro_per_kwh: bigint;
-  buyer_price_micro_per_kwh: bigint;
-  seller_received_micro: bigint;
-  buyer_paid_micro: bigint;
-  token_id: bigint;
-  tx_hash: string;
-};
-
 /** The signed readings each interval's book recorded, and one trade with the two readings it came from (public). */
 export function registerReadingRoutes(app: ZodApp, ctx: ApiContext) {
   const { db, deployment, chain } = ctx.deps;
@@ -113,21 +97,8 @@ export function registerReadingRoutes(app: ZodApp, ctx: ApiContext) {
         summary: "One trade with the seller's and the buyer's signed readings it was settled from",
         params: z.object({ interval: uintParam, idx: z.coerce.number().int().min(0).max(2_147_483_647) }),
         response: {
-          200: z.object({
-            interval: decimalSchema,
+          200: tradeSchema.omit({ index: true, blockNumber: true }).extend({
             idx: z.number(),
-            kind: z.string().describe("auction or bilateral"),
-            agreementId: decimalSchema.nullable(),
-            seller: addressOut,
-            sellerMeterId: z.number(),
-            buyer: addressOut,
-            buyerMeterId: z.number(),
-            energyWh: decimalSchema,
-            sellerPriceMicroPerKwh: decimalSchema,
-            buyerPriceMicroPerKwh: decimalSchema,
-            sellerReceivedMicro: decimalSchema,
-            buyerPaidMicro: decimalSchema,
-            tokenId: decimalSchema,
             txHash: z.string().describe("the settleInterval transaction"),
             domain: readingDomainSchema,
             sellerReading: signedReadingSchema.nullable(),
@@ -141,38 +112,28 @@ export function registerReadingRoutes(app: ZodApp, ctx: ApiContext) {
     async (request) => {
       const { interval, idx } = request.params;
       return ctx.fromIndex(request.url, async () => {
-        const [trade] = await db.query<TradeDetailRow>(
-          `select t.*, i.tx_hash from trades t join intervals i on i.interval = t.interval where t.interval = $1 and t.idx = $2`,
+        const [row] = await db.query<{ trade: TradeJson; tx_hash: string }>(
+          `select ${TRADE_JSON_SQL} as trade, (select tx_hash from intervals where interval = $1) as tx_hash
+             from trades where interval = $1 and idx = $2`,
           [interval, idx],
         );
-        if (!trade) throw notFound("trade", `interval ${interval} has no trade ${idx} (or is not settled or indexed yet)`);
+        if (!row) throw notFound("trade", `interval ${interval} has no trade ${idx} (or is not settled or indexed yet)`);
+        const { index, blockNumber: _, ...trade } = row.trade;
         const readings = await db.query<ReadingRow>(
           `select ${READING_COLUMNS} from readings where interval = $1 and meter_id = any($2::int4[])`,
-          [interval, [trade.seller_meter_id, trade.buyer_meter_id]],
+          [interval, [trade.sellerMeterId, trade.buyerMeterId]],
         );
         const of = (meterId: number) => {
-          const found = readings.find((r) => Number(r.meter_id) === Number(meterId));
+          const found = readings.find((r) => Number(r.meter_id) === meterId);
           return found ? readingJson(found) : null;
         };
         return {
-          interval: dec(trade.interval),
-          idx: Number(trade.idx),
-          kind: trade.kind,
-          agreementId: trade.agreement_id === null ? null : dec(trade.agreement_id),
-          seller: trade.seller,
-          sellerMeterId: Number(trade.seller_meter_id),
-          buyer: trade.buyer,
-          buyerMeterId: Number(trade.buyer_meter_id),
-          energyWh: dec(trade.energy_wh),
-          sellerPriceMicroPerKwh: dec(trade.seller_price_micro_per_kwh),
-          buyerPriceMicroPerKwh: dec(trade.buyer_price_micro_per_kwh),
-          sellerReceivedMicro: dec(trade.seller_received_micro),
-          buyerPaidMicro: dec(trade.buyer_paid_micro),
-          tokenId: dec(trade.token_id),
-          txHash: trade.tx_hash,
+          ...trade,
+          idx: index,
+          txHash: row.tx_hash,
           domain,
-          sellerReading: of(trade.seller_meter_id),
-          buyerReading: of(trade.buyer_meter_id),
+          sellerReading: of(trade.sellerMeterId),
+          buyerReading: of(trade.buyerMeterId),
         };
       });
     },
