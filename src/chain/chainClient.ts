@@ -12,6 +12,7 @@ import {
   recoverTransactionAddress,
   type TransactionReceipt,
   type TransactionSerializedGeneric,
+  toHex,
 } from "viem";
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
@@ -237,15 +238,11 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     const { gasLimit } = await client.getBlock({ blockTag: "latest" });
     const gases = await Promise.all(
       txs.map(async (tx) => {
-        try {
-          const estimate = await client.estimateGas({ account: tx.account.address, to: tx.to, data: tx.data, value: tx.value });
-          // A margin for state that changes before inclusion, but never above a block: such a transaction
-          // could not be mined at all, while the estimate proved it runs within the block's gas.
-          const gas = (estimate * 12n) / 10n + 20_000n;
-          return gas < gasLimit ? gas : gasLimit;
-        } catch (error) {
-          throw toPeerGridError(error, tx.abi, tx.action);
-        }
+        // A margin for state that changes before inclusion and for refunds (at most a fifth of the gas
+        // used), but never above a block: such a transaction could not be mined at all, while the
+        // execution proved it runs within the block's gas.
+        const gas = ((await gasUsedBy(tx)) * 13n) / 10n + 20_000n;
+        return gas < gasLimit ? gas : gasLimit;
       }),
     );
     // A group must fit one block: split it when the gas it may use exceeds the block's limit.
@@ -277,6 +274,29 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
       }
     }
     return receipts;
+  }
+
+  /**
+   * The gas a transaction uses on the latest state. eth_createAccessList executes it once, where
+   * eth_estimateGas searches for the limit and executes it ten times or more (1.1 of the 1.5 s an interval
+   * of 1,000 households took to close). A node without it, or a transaction that fails, goes to
+   * eth_estimateGas, whose error carries the revert data that names the contract's error.
+   */
+  async function gasUsedBy(tx: TxRequest): Promise<bigint> {
+    try {
+      const result = (await rpc("eth_createAccessList", [
+        { from: tx.account.address, to: tx.to, data: tx.data, value: toHex(tx.value ?? 0n) },
+        "latest",
+      ])) as { gasUsed?: Hex; error?: string };
+      if (!result.error && result.gasUsed) return BigInt(result.gasUsed);
+    } catch {
+      // Fall through: estimateGas explains the failure.
+    }
+    try {
+      return await client.estimateGas({ account: tx.account.address, to: tx.to, data: tx.data, value: tx.value });
+    } catch (error) {
+      throw toPeerGridError(error, tx.abi, tx.action);
+    }
   }
 
   /** Signs a group as legacy transactions, numbering each sender's nonces on from its pending count. */
