@@ -1,6 +1,7 @@
 import { PeerGridError } from "../chain/errors.ts";
 import { meter, meterHelp } from "./meter.ts";
 import { reindex, reindexHelp } from "./reindex.ts";
+import { simulate, simulateHelp } from "./simulate.ts";
 import { type CommandIo, serve, serveHelp, start, startHelp } from "./start.ts";
 import { status, statusHelp } from "./status.ts";
 
@@ -14,6 +15,7 @@ Commands:
   status   show chain, contracts, last settled interval and balances
   reindex  rebuild the index from the chain
   meter    simulate a meter: generate a key, sign readings, publish them to a gateway
+  simulate simulate a community from a scenario file on the real chain and write a report
   help     show this help, or \`peergrid help <command>\`
 
 Run \`peergrid <command> --help\` for a command's options.`;
@@ -24,6 +26,7 @@ const commands: Record<string, { run(argv: string[], io: CommandIo): Promise<voi
   status: { run: status, help: statusHelp },
   reindex: { run: reindex, help: reindexHelp },
   meter: { run: meter, help: meterHelp },
+  simulate: { run: simulate, help: simulateHelp },
 };
 
 /** Runs the CLI and returns the exit code. */
@@ -53,4 +56,7 @@ export const processIo: CommandIo = {
   err: (line) => process.stderr.write(`${line}\n`),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   nowMs: () => Date.now(),
+  progress: (line, final) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+  },
 };

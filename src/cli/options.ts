@@ -102,9 +102,14 @@ export function resolveCommunitySettings(
 }
 
 /** parseArgs with errors turned into PeerGridErrors that point at --help. */
-export function parseCommandArgs<T extends ParseArgsConfig["options"]>(command: string, argv: string[], options: T) {
+export function parseCommandArgs<T extends ParseArgsConfig["options"]>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (error) {
     throw new PeerGridError(`peergrid ${command}: ${(error as Error).message}`, { hint: `run \`peergrid ${command} --help\`` });
   }

@@ -39,6 +39,8 @@ export type CommandIo = {
   err(line: string): void;
   sleep(ms: number): Promise<void>;
   nowMs(): number;
+  /** A progress line that replaces the previous one (a terminal's status line); `final` ends it. */
+  progress?(line: string, final: boolean): void;
 };
 
 export const serveHelp = `Usage: peergrid serve [options]

@@ -17,6 +17,7 @@ import { type EnergyClaim, energyClaims, settlementArgs } from "../chain/settlem
 import type { Delivery } from "../core/bilateral.ts";
 import { intervalBounds } from "../core/interval.ts";
 import { clearZonal, type ZoneResult } from "../core/zonalClearing.ts";
+import type { SettledEntry } from "../indexer/settlementRecord.ts";
 import { type SignedReading, verifyReading } from "../metering/reading.ts";
 
 /** Supplies the signed readings of an interval (meters, a gateway's queue, a simulation). */
@@ -51,6 +52,8 @@ export type IntervalReport = {
   settlementGas: bigint;
   /** Readings refused off chain (bad signature, unknown or inactive meter, meter newer than the interval). */
   rejectedReadings: number;
+  /** Every settled meter: its reading as recorded and its auction fill, in increasing meter id. */
+  settled: SettledEntry[];
 };
 
 export type Keeper = {
@@ -205,6 +208,11 @@ export function createKeeper(options: KeeperOptions): Keeper {
       maxReadingsTxGas: readings.maxGas,
       settlementGas: receipt.gasUsed,
       rejectedReadings: readings.rejected,
+      settled: recorded.map((r, i) => {
+        const fill = clearing.fills[i];
+        if (fill?.meterId !== r.meterId) throw new Error(`interval ${interval}: fill ${i} is not meter ${r.meterId}'s`);
+        return { ...r, soldWh: fill.soldWh, boughtWh: fill.boughtWh };
+      }),
     };
   }
 

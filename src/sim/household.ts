@@ -6,6 +6,7 @@ import { loadWattsAt } from "./loadProfile.ts";
 import { centralEuropeanUtcOffsetMinutes } from "./localTime.ts";
 import { createRandom, hashNormal, type Seed } from "./random.ts";
 import { clearSkyIndexAt, pvAcWatts } from "./solar.ts";
+import { utcOffsetMinutesIn } from "./timeZone.ts";
 
 /**
  * One simulated home. Plain data: safe to serialise.
@@ -39,6 +40,8 @@ export interface HouseholdProfile {
   readonly loadNoiseSigma: number;
   readonly latitudeDeg: number;
   readonly longitudeDeg: number;
+  /** IANA time zone the home's daily routine follows; absent: central-European time. */
+  readonly timeZone?: string;
 }
 
 /**
@@ -56,6 +59,14 @@ export interface CreateHouseholdsOptions {
   readonly latitude?: number;
   /** Longitude, degrees east; default 11.6. */
   readonly longitude?: number;
+  /** IANA time zone of the homes' routines; default central-European time. */
+  readonly timeZone?: string;
+  /** Share of homes with PV, 0…1; default about three quarters (at least 3 homes without once there are 12). */
+  readonly pvShare?: number;
+  /** PV size range, kWp; default 3–10. */
+  readonly pvKwp?: { readonly min: number; readonly max: number };
+  /** Lognormal annual consumption, kWh: median and σ; default 3,400 and 0.3. */
+  readonly annualKwh?: { readonly median: number; readonly sigma: number };
 }
 
 /**
@@ -98,7 +109,8 @@ function clamp(x: number, lo: number, hi: number): number {
  *   others 3–10 kWp (uniform, 0.1 kWp steps) on a 20–45° roof facing
  *   south ± ~35° (clamped to east…west).
  * - Annual consumption lognormal, median 3,400 kWh, σ 0.3 (mean ≈ 3,550),
- *   clamped to 2,000–7,000 kWh, rounded to 10 kWh.
+ *   clamped to 2,000–7,000 kWh (the same ratios to another median), rounded to 10 kWh.
+ * - `pvShare`, `pvKwp` and `annualKwh` change these defaults.
  * - A daily-routine shift of −30…+30 minutes; performance ratio 0.80–0.90.
  *
  * @example
@@ -122,13 +134,19 @@ export function createHouseholds(options: CreateHouseholdsOptions): HouseholdPro
     order[i] = order[j] as number;
     order[j] = a;
   }
-  const withoutPv = new Set(order.slice(0, noPvCount(count)));
+  const withoutPvCount = options.pvShare === undefined ? noPvCount(count) : Math.round(count * (1 - options.pvShare));
+  const withoutPv = new Set(order.slice(0, withoutPvCount));
+  const pv = options.pvKwp ?? { min: 3, max: 10 };
+  const annual = options.annualKwh ?? { median: 3400, sigma: 0.3 };
 
   return Array.from({ length: count }, (_, index): HouseholdProfile => {
     const houseSeed = `${weatherSeed}/house/${index}`;
     const rng = createRandom(houseSeed);
-    const annualKwh = Math.round(clamp(3400 * Math.exp(0.3 * rng.normal()), 2000, 7000) / 10) * 10;
-    const kWp = Math.round((3 + 7 * rng.next()) * 10) / 10;
+    const annualKwh =
+      Math.round(
+        clamp(annual.median * Math.exp(annual.sigma * rng.normal()), (annual.median * 20) / 34, (annual.median * 70) / 34) / 10,
+      ) * 10;
+    const kWp = Math.round((pv.min + (pv.max - pv.min) * rng.next()) * 10) / 10;
     const tiltDeg = Math.round(20 + 25 * rng.next());
     const azimuthDeg = Math.round(clamp(180 + 35 * rng.normal(), 90, 270));
     const performanceRatio = Math.round((0.8 + 0.1 * rng.next()) * 1000) / 1000;
@@ -147,6 +165,7 @@ export function createHouseholds(options: CreateHouseholdsOptions): HouseholdPro
       loadNoiseSigma: LOAD_NOISE_SIGMA,
       latitudeDeg,
       longitudeDeg,
+      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     };
   });
 }
@@ -162,7 +181,9 @@ export function createHouseholds(options: CreateHouseholdsOptions): HouseholdPro
  * if (home) householdLoadWattsAt(home, Date.UTC(2025, 0, 8, 18) / 1000); // ≈ 1,600 W (7 pm CET, noise included)
  */
 export function householdLoadWattsAt(profile: HouseholdProfile, unixSeconds: number): number {
-  const offset = centralEuropeanUtcOffsetMinutes(unixSeconds);
+  const offset = profile.timeZone
+    ? utcOffsetMinutesIn(profile.timeZone, unixSeconds)
+    : centralEuropeanUtcOffsetMinutes(unixSeconds);
   const base = loadWattsAt(profile.annualKwh, unixSeconds - profile.shiftMinutes * 60, offset);
   const sigma = profile.loadNoiseSigma;
   const z = hashNormal(profile.seed, "load-noise", Math.floor(unixSeconds / LOAD_NOISE_SLOT_SECONDS));

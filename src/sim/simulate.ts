@@ -1,0 +1,355 @@
+/**
+ * Runs a scenario on the real chain: an embedded node, the PeerGrid contracts, the production keeper and
+ * clearing. Every interval the households' meters sign what the models (or measured profiles) say they
+ * exported and imported, the keeper submits, clears and settles, and the settlement's record gives each
+ * household's energy and money. At the end every household's escrow on chain is checked against what the
+ * simulator booked, to the smallest unit.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Address, maxUint256 } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
+import type { ChainClient, TxRequest } from "../chain/chainClient.ts";
+import { type Deployment, deployPeerGrid } from "../chain/deploy.ts";
+import { openEmbeddedChain } from "../chain/embeddedChain.ts";
+import { PeerGridError } from "../chain/errors.ts";
+import { communityCreditAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
+import { callTx, readAccounts, readMeters } from "../chain/market.ts";
+import type { StandingOrder, Tariffs } from "../core/clearing.ts";
+import { UNLIMITED_WH } from "../core/zonalClearing.ts";
+import { type DemoCommunity, demoPrivateKey } from "../demo/demoCommunity.ts";
+import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
+import { settlementRecord } from "../indexer/settlementRecord.ts";
+import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
+import { createKeeper } from "../server/keeper.ts";
+import { type AgentOutcome, initialOrder, reprice, sameOrder } from "./agents.ts";
+import { batteryStep } from "./battery.ts";
+import { evIntervalWh } from "./ev.ts";
+import { addInterval, communitySummary, emptyTotals, type HouseholdTotals, householdSummary } from "./kpis.ts";
+import { localDateTime } from "./localTime.ts";
+import { householdIntervalWh } from "./meterReading.ts";
+import type { IntervalSummary, SimulationResult } from "./result.ts";
+import { scenarioRunBounds } from "./scenario.ts";
+import type { LoadedScenario } from "./scenarioFile.ts";
+import { resolveHouseholds } from "./simHouseholds.ts";
+import { formatLocal, utcOffsetMinutesIn } from "./timeZone.ts";
+
+export type SimulateOptions = {
+  /** Where the embedded chain is kept; default a temporary directory, removed at the end. */
+  dataDir?: string;
+  /** Called after every settled interval. */
+  onProgress?: (progress: { done: number; total: number }) => void;
+  log?: (message: string) => void;
+};
+
+/** The grid account's opening escrow: it pays feed-in before retail payments come back. */
+const GRID_DEPOSIT_MICRO = 1_000_000_000_000n;
+
+const zeroOutcome = (): AgentOutcome => ({
+  soldLocalWh: 0n,
+  soldGridWh: 0n,
+  boughtLocalWh: 0n,
+  boughtGridWh: 0n,
+  zoneTradedWh: 0n,
+});
+
+/**
+ * Simulates the scenario and returns its result; the same scenario gives the same result, byte for byte.
+ * @example const result = await simulate(await loadScenario("scenarios/quartierstrom.yaml"))
+ */
+export async function simulate(loaded: LoadedScenario, options: SimulateOptions = {}): Promise<SimulationResult> {
+  const { scenario } = loaded;
+  const log = options.log ?? (() => {});
+  const bounds = scenarioRunBounds(scenario);
+  const intervalSeconds = BigInt(bounds.intervalSeconds);
+  if (bounds.startsAt % bounds.intervalSeconds !== 0) {
+    throw new PeerGridError(
+      `the scenario starts at ${new Date(bounds.startsAt * 1000).toISOString()}, not on a ${bounds.intervalSeconds / 60}-minute interval boundary`,
+      { hint: "choose an interval length that divides the time zone's offset from UTC" },
+    );
+  }
+  const tariffs: Tariffs = {
+    feedInMicroPerKwh: scenario.tariffs.feedInMicroPerKwh,
+    retailMicroPerKwh: scenario.tariffs.retailMicroPerKwh,
+  };
+  const households = resolveHouseholds(scenario, bounds.intervalSeconds);
+  const key = (label: string) => privateKeyToAccount(demoPrivateKey(scenario.seed, label));
+  const orders: StandingOrder[] = households.map((h) =>
+    initialOrder(h.meta.strategy, tariffs, scenario.agents, scenario.seed, h.meta.index),
+  );
+  const community: DemoCommunity = {
+    seed: scenario.seed,
+    operator: key("operator"),
+    gateway: key("gateway"),
+    keeper: key("keeper"),
+    grid: key("grid"),
+    gridDepositMicro: GRID_DEPOSIT_MICRO,
+    households: households.map((h, i) => ({
+      profile: h.profile,
+      account: key(`household:${i}`),
+      meter: meterKey(demoPrivateKey(scenario.seed, `meter:${i}`)),
+      zone: h.meta.zone,
+      order: orders[i] as StandingOrder,
+      depositMicro: scenario.depositMicro,
+    })),
+  };
+
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "peergrid-sim-"));
+  const firstInterval = BigInt(bounds.startsAt) / intervalSeconds;
+  // A day before the run: onboarding takes blocks, each a second later than the one before.
+  const embedded = await openEmbeddedChain(join(dir, "chain"), BigInt(bounds.startsAt) - 86_400n, log);
+  const { chain } = embedded;
+  try {
+    await fundDemoAccounts(chain, privateKeyToAccount(ANVIL_DEV_KEY), community);
+    const deployment = await deployPeerGrid(chain, {
+      operator: community.operator,
+      gridAccount: community.grid.address,
+      gateway: community.gateway.address,
+      intervalSeconds,
+      readingWindowSeconds: intervalSeconds / 3n,
+      firstInterval,
+      tariffs,
+    });
+    await setZones(chain, deployment, community, scenario);
+    await onboardDemoCommunity(chain, deployment, community);
+    const owners = community.households.map((h) => h.account.address);
+    const meterIds = (
+      await readMeters(
+        chain,
+        deployment,
+        community.households.map((h) => h.meter.address),
+      )
+    ).map((m) => m.meterId);
+    const householdOfMeter = new Map(meterIds.map((id, i) => [id, i]));
+    const deposited = households.map(() => scenario.depositMicro);
+
+    const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
+    const pending = new Map<bigint, SignedReading[]>();
+    const keeper = createKeeper({
+      chain,
+      deployment,
+      gateway: community.gateway,
+      settler: community.keeper,
+      readings: (i) => pending.get(i) ?? [],
+      log,
+    });
+
+    const totals: HouseholdTotals[] = households.map(() => emptyTotals());
+    const stored = households.map(() => 0n);
+    const outcomes = households.map(zeroOutcome);
+    const lastZonePrice = new Map<number, bigint>();
+    const intervals: IntervalSummary[] = [];
+    let orderGas = 0n;
+    let period = 0;
+    const { repriceEveryIntervals } = scenario.agents;
+
+    for (let k = 0; k < bounds.intervals; k++) {
+      const interval = firstInterval + BigInt(k);
+      const startsAt = bounds.startsAt + k * bounds.intervalSeconds;
+      const secondOfDay = localDateTime(startsAt, utcOffsetMinutesIn(scenario.location.timeZone, startsAt)).secondOfDay;
+      const physical = households.map((h, i) => {
+        const measured = loaded.profiles.get(i)?.get(startsAt);
+        const modelled = measured ?? householdIntervalWh(h.profile, startsAt, bounds.intervalSeconds);
+        const productionWh = modelled.productionWh;
+        const consumptionWh = modelled.consumptionWh + (h.ev ? evIntervalWh(h.ev, secondOfDay, bounds.intervalSeconds) : 0n);
+        if (!h.battery) {
+          const net = productionWh - consumptionWh;
+          return { productionWh, consumptionWh, exportWh: net > 0n ? net : 0n, importWh: net < 0n ? -net : 0n };
+        }
+        const step = batteryStep(
+          h.battery,
+          stored[i] as bigint,
+          { productionWh, consumptionWh },
+          { lastPriceMicroPerKwh: lastZonePrice.get(h.meta.zone), ...tariffs },
+        );
+        stored[i] = step.storedWh;
+        return { productionWh, consumptionWh, exportWh: step.exportWh, importWh: step.importWh };
+      });
+      pending.set(
+        interval,
+        community.households.map((h, i) =>
+          signReading(h.meter, domain, {
+            interval,
+            exportWh: (physical[i] as { exportWh: bigint }).exportWh,
+            importWh: (physical[i] as { importWh: bigint }).importWh,
+          }),
+        ),
+      );
+      const report = await keeper.closeInterval(interval);
+      pending.delete(interval);
+      if (report.rejectedReadings > 0 || report.meters !== households.length) {
+        throw new PeerGridError(`interval ${interval}: ${report.meters} of ${households.length} readings were settled`, {
+          details: `${report.rejectedReadings} refused; see the log`,
+        });
+      }
+      const record = settlementRecord({
+        interval,
+        entries: report.settled,
+        zonePriceMicroPerKwh: new Map(report.zones.map((z) => [z.zone, z.priceMicroPerKwh])),
+        deliveries: [],
+        ...tariffs,
+      });
+      const zoneTraded = new Map<number, bigint>();
+      for (const m of record.meters) zoneTraded.set(m.zone, (zoneTraded.get(m.zone) ?? 0n) + m.boughtLocalWh);
+      for (const m of record.meters) {
+        const i = householdOfMeter.get(m.meterId);
+        if (i === undefined) throw new Error(`interval ${interval}: meter ${m.meterId} is no household's`);
+        const p = physical[i] as { productionWh: bigint; consumptionWh: bigint };
+        addInterval(totals[i] as HouseholdTotals, { ...m, productionWh: p.productionWh, consumptionWh: p.consumptionWh });
+        const o = outcomes[i] as AgentOutcome;
+        o.soldLocalWh += m.soldLocalWh;
+        o.soldGridWh += m.soldGridWh;
+        o.boughtLocalWh += m.boughtLocalWh;
+        o.boughtGridWh += m.boughtGridWh;
+        o.zoneTradedWh += zoneTraded.get(m.zone) ?? 0n;
+      }
+      for (const z of report.zones) lastZonePrice.set(z.zone, z.priceMicroPerKwh);
+      intervals.push({
+        interval,
+        startsAt: BigInt(startsAt),
+        localTime: formatLocal(startsAt, scenario.location.timeZone),
+        priceMicroPerKwh: report.priceMicroPerKwh,
+        productionWh: physical.reduce((s, p) => s + p.productionWh, 0n),
+        consumptionWh: physical.reduce((s, p) => s + p.consumptionWh, 0n),
+        exportWh: report.exportWh,
+        importWh: report.importWh,
+        tradedWh: report.tradedWh,
+        toGridWh: report.toGridWh,
+        fromGridWh: report.fromGridWh,
+        batteryStoredWh: stored.reduce((s, w) => s + w, 0n),
+        trades: Number(report.trades),
+        gas: report.readingsGas + report.settlementGas + orderGas,
+        boundZones: report.zones.filter((z) => z.capacityBound).map((z) => z.zone),
+      });
+      orderGas = 0n;
+
+      if ((k + 1) % repriceEveryIntervals === 0 && k + 1 < bounds.intervals) {
+        period++;
+        orderGas += await topUp(chain, deployment, community.operator, owners, deposited, scenario.depositMicro);
+        const changes: TxRequest[] = [];
+        for (const [i, h] of households.entries()) {
+          const next = reprice(
+            h.meta.strategy,
+            orders[i] as StandingOrder,
+            outcomes[i],
+            tariffs,
+            scenario.agents,
+            scenario.seed,
+            i,
+            period,
+          );
+          outcomes[i] = zeroOutcome();
+          if (sameOrder(next, orders[i] as StandingOrder)) continue;
+          orders[i] = next;
+          const account = (community.households[i] as { account: DemoCommunity["operator"] }).account;
+          changes.push(callTx(account, deployment.market, energyMarketAbi, "setStandingOrder", [next]));
+        }
+        const receipts = await chain.send(changes);
+        orderGas += receipts.reduce((s, r) => s + r.gasUsed, 0n);
+      }
+      options.onProgress?.({ done: k + 1, total: bounds.intervals });
+    }
+
+    await checkEscrow(chain, deployment, owners, deposited, totals);
+    const summaries = households.map((h, i) => householdSummary(h.meta, totals[i] as HouseholdTotals, intervalSeconds));
+    return {
+      scenario: {
+        name: scenario.name,
+        seed: scenario.seed,
+        timeZone: scenario.location.timeZone,
+        startsAt: BigInt(bounds.startsAt),
+        endsAt: BigInt(bounds.endsAt),
+        intervalSeconds,
+        retailMicroPerKwh: tariffs.retailMicroPerKwh,
+        feedInMicroPerKwh: tariffs.feedInMicroPerKwh,
+      },
+      community: communitySummary(summaries, intervals, {
+        intervalSeconds,
+        gridIntensityGPerKwh: scenario.gridIntensityGPerKwh,
+      }),
+      households: summaries,
+      intervals,
+    };
+  } finally {
+    await embedded.close();
+    if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The grid operator sets each zone's capacities and fee (a zone without either stays unlimited and free). */
+async function setZones(
+  chain: ChainClient,
+  deployment: Deployment,
+  community: DemoCommunity,
+  scenario: LoadedScenario["scenario"],
+) {
+  const txs = scenario.zones
+    .map((z) => ({
+      zone: z.id,
+      importCapWh: z.importCapWh ?? UNLIMITED_WH,
+      exportCapWh: z.exportCapWh ?? UNLIMITED_WH,
+      feeMicroPerKwh: z.feeMicroPerKwh ?? scenario.tariffs.gridFeeMicroPerKwh,
+    }))
+    .filter((z) => z.importCapWh !== UNLIMITED_WH || z.exportCapWh !== UNLIMITED_WH || z.feeMicroPerKwh !== 0n)
+    .map((z) =>
+      callTx(community.grid, deployment.market, energyMarketAbi, "setZoneLimits", [
+        z.zone,
+        { importCapWh: z.importCapWh, exportCapWh: z.exportCapWh, feeMicroPerKwh: Number(z.feeMicroPerKwh) },
+      ]),
+    );
+  await chain.send(txs);
+}
+
+/**
+ * Households pay their grid bills from escrow like a standing payment: one below half its opening deposit
+ * is topped up to it (the operator mints and deposits), so every household can keep buying locally.
+ * Returns the gas spent.
+ */
+async function topUp(
+  chain: ChainClient,
+  deployment: Deployment,
+  operator: DemoCommunity["operator"],
+  owners: readonly Address[],
+  deposited: bigint[],
+  depositMicro: bigint,
+): Promise<bigint> {
+  const accounts = await readAccounts(chain, deployment, owners);
+  const due = accounts
+    .map((a, i) => ({ i, amount: depositMicro - a.balanceMicro }))
+    .filter(({ i, amount }) => (accounts[i] as { balanceMicro: bigint }).balanceMicro * 2n < depositMicro && amount > 0n);
+  if (due.length === 0) return 0n;
+  const total = due.reduce((s, d) => s + d.amount, 0n);
+  const receipts = await chain.send([
+    callTx(operator, deployment.settlementToken, communityCreditAbi, "mint", [operator.address, total]),
+    callTx(operator, deployment.settlementToken, communityCreditAbi, "approve", [deployment.market, maxUint256]),
+  ]);
+  receipts.push(
+    ...(await chain.send(
+      due.map((d) => callTx(operator, deployment.market, energyMarketAbi, "depositFor", [owners[d.i] as Address, d.amount])),
+    )),
+  );
+  for (const d of due) deposited[d.i] = (deposited[d.i] as bigint) + d.amount;
+  return receipts.reduce((s, r) => s + r.gasUsed, 0n);
+}
+
+/** Every household's escrow on chain must equal its deposits plus what it earned minus what it paid. */
+async function checkEscrow(
+  chain: ChainClient,
+  deployment: Deployment,
+  owners: readonly Address[],
+  deposited: readonly bigint[],
+  totals: readonly HouseholdTotals[],
+) {
+  const accounts = await readAccounts(chain, deployment, owners);
+  for (const [i, a] of accounts.entries()) {
+    const t = totals[i] as HouseholdTotals;
+    const expected = (deposited[i] as bigint) + t.earnedMicro - t.paidMicro;
+    if (a.balanceMicro !== expected) {
+      throw new PeerGridError(`household ${i}'s escrow on chain is ${a.balanceMicro}, the simulation booked ${expected}`, {
+        hint: "the settlement record and the contract disagree: this is a bug, please report it with the scenario",
+      });
+    }
+  }
+}
