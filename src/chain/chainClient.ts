@@ -104,7 +104,9 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
   const pollingInterval = options.pollingIntervalMs ?? 250;
   const timeout = options.journal ? EMBEDDED_REQUEST_TIMEOUT_MS : undefined;
   const client = createPublicClient({
-    transport: http(options.rpcUrl, { retryCount: 2, timeout }),
+    // The embedded node gets JSON-RPC batches: the requests a step makes at once (a group's executions,
+    // sends and receipts, hundreds of them in a large community) travel as one HTTP request.
+    transport: http(options.rpcUrl, { retryCount: 2, timeout, batch: options.journal ? { batchSize: 1_000, wait: 0 } : false }),
     pollingInterval,
     cacheTime: 0,
   });
@@ -234,8 +236,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
 
   async function sendGroup(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
     if (txs.length === 0) return [];
-    const gasPrice = await client.getGasPrice();
-    const { gasLimit } = await client.getBlock({ blockTag: "latest" });
+    const [gasPrice, { gasLimit }] = await Promise.all([client.getGasPrice(), client.getBlock({ blockTag: "latest" })]);
     const gases = await Promise.all(
       txs.map(async (tx) => {
         // A margin for state that changes before inclusion and for refunds (at most a fifth of the gas
@@ -251,13 +252,17 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
       return [...(await sendGroup(txs.slice(0, half))), ...(await sendGroup(txs.slice(half)))];
     }
     const signed = await signAll(txs, gases, gasPrice);
-    for (const { raw, abi, action } of signed) {
+    const submit = async ({ raw, abi, action }: SignedTx) => {
       try {
         await client.sendRawTransaction({ serializedTransaction: raw });
       } catch (error) {
         throw toPeerGridError(error, abi, action);
       }
-    }
+    };
+    // The embedded node takes a sender's later nonces ahead of earlier ones (it holds them until the gap
+    // fills), so a group goes in one batch; an external node gets them one by one, in nonce order.
+    if (journal) await Promise.all(signed.map(submit));
+    else for (const tx of signed) await submit(tx);
     if (journal) await mineUntilIncluded(signed);
     const receipts = await Promise.all(
       signed.map(({ hash }) =>
@@ -301,11 +306,13 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
 
   /** Signs a group as legacy transactions, numbering each sender's nonces on from its pending count. */
   async function signAll(txs: readonly TxRequest[], gases: readonly bigint[], gasPrice: bigint): Promise<SignedTx[]> {
-    const nonces = new Map<Address, number>();
+    const senders = [...new Set(txs.map((tx) => tx.account.address))];
+    const counts = await Promise.all(senders.map((address) => client.getTransactionCount({ address, blockTag: "pending" })));
+    const nonces = new Map(senders.map((address, i) => [address, counts[i] as number]));
     const signed: SignedTx[] = [];
     for (const [i, request] of txs.entries()) {
       const address = request.account.address;
-      const nonce = nonces.get(address) ?? (await client.getTransactionCount({ address, blockTag: "pending" }));
+      const nonce = nonces.get(address) as number;
       nonces.set(address, nonce + 1);
       const gas = gases[i] as bigint;
       const value = request.value ?? 0n;

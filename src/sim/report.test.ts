@@ -196,6 +196,15 @@ describe("renderReportHtml", () => {
     expect(none.match(/<svg /g)?.length).toBe(3);
   });
 
+  it("renders an empty run without failing", () => {
+    const empty = { ...syntheticResult({ days: 1, households: 0 }), intervals: [] };
+    const page = renderReportHtml(empty);
+    expect(page).toContain("no intervals");
+    expect(page).toContain("No batteries in this scenario");
+    expect(intervalsCsv(empty).split("\n")).toHaveLength(2);
+    expect(JSON.parse(summaryJson(empty)).households).toEqual([]);
+  });
+
   it("is deterministic", () => {
     expect(renderReportHtml(syntheticResult({ days: 2, households: 5, batteries: true }))).toBe(html);
   });

@@ -487,6 +487,7 @@ function flowsFigure(result: SimulationResult): string {
     description:
       "Mean energy per local hour of day in kWh: stacked bars of energy traded locally, sent to the grid and drawn from the grid; lines for PV production and consumption.",
     yLabel: "kWh per hour (mean)",
+    unit: "kWh",
     categories: hours,
     labelEvery: 3,
     stacks: [
@@ -693,7 +694,7 @@ h3{margin:0 0 .4rem;font-size:1rem}
 .card .value{margin:0;font-size:1.45rem;font-weight:700;font-variant-numeric:tabular-nums}
 .card .note{margin:.3rem 0 0;font-size:.85rem;color:var(--muted)}
 .neg{color:var(--neg)}
-.na{cursor:help;text-decoration:underline dotted;position:relative}
+.na{cursor:help;position:relative}
 .sr-only{position:absolute;left:0;top:0;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 figure{margin:0 0 2rem;padding:1rem;border:1px solid var(--line);border-radius:.5rem;break-inside:avoid}
 figure svg{display:block;width:100%;height:auto;max-height:26rem}

@@ -52,6 +52,8 @@ export type StackedBarChartOptions = ChartText & {
   labelEvery?: number;
   stacks: readonly { label: string; values: readonly number[]; color: string }[];
   lines: readonly LineSeries[];
+  /** Unit appended to the values in the bars' tooltips. */
+  unit?: string;
 };
 
 export type SignedBarChartOptions = ChartText & {
@@ -288,7 +290,7 @@ export function stackedBarChartSvg(options: StackedBarChartOptions): string {
       const top = scale.y(base + value);
       const bottom = scale.y(base);
       parts.push(
-        `<rect x="${px(centre(i) - barWidth / 2)}" y="${px(top)}" width="${px(barWidth)}" height="${px(bottom - top)}" fill="${stack.color}"><title>${escapeXml(`${options.categories[i]}: ${stack.label} ${value.toFixed(2)}`)}</title></rect>`,
+        `<rect x="${px(centre(i) - barWidth / 2)}" y="${px(top)}" width="${px(barWidth)}" height="${px(bottom - top)}" fill="${stack.color}"><title>${escapeXml(`${options.categories[i]}: ${stack.label} ${value.toFixed(2)}${options.unit ? ` ${options.unit}` : ""}`)}</title></rect>`,
       );
       base += value;
     }
