@@ -16,6 +16,7 @@ import {
 } from "viem";
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
+import { keccak256Hex } from "./keccak.ts";
 
 /**
  * How long a request to the embedded node may take. viem's default of 10 s is too short there: estimating
@@ -331,7 +332,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
         action: request.action,
         abi: request.abi,
         raw,
-        hash: keccak256(raw),
+        hash: keccak256Hex(raw),
         cost: gas * gasPrice + value,
       });
     }

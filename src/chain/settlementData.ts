@@ -3,6 +3,7 @@ import type { Delivery } from "../core/bilateral.ts";
 import type { Clearing, Fill } from "../core/clearing.ts";
 import { pairTrades } from "../core/settlement.ts";
 import type { ZonalClearing } from "../core/zonalClearing.ts";
+import { keccak256Hex } from "./keccak.ts";
 
 /** What the registry says about a meter, as settlement needs it. */
 export type MeterInfo = { owner: Address; meterId: number; zone: number; source: number };
@@ -25,12 +26,9 @@ export function readingWord(exportWh: bigint, importWh: bigint): bigint {
 
 /** The interval book's running hash after `reading` (MeterEntry.chain). */
 export function nextHead(head: Hex, reading: RecordedReading): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
-      [head, meterWord(reading), readingWord(reading.exportWh, reading.importWh)],
-    ),
-  );
+  // abi.encode(bytes32, uint256, uint256) is the three words side by side.
+  const word = (x: bigint) => x.toString(16).padStart(64, "0");
+  return keccak256Hex(`${head}${word(meterWord(reading))}${word(readingWord(reading.exportWh, reading.importWh))}` as Hex);
 }
 
 /** The head of a book holding exactly `readings`, in order. */

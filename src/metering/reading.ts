@@ -1,6 +1,7 @@
 import secp256k1 from "secp256k1";
 import { type Address, bytesToHex, domainSeparator, getAddress, type Hex, hexToBytes, keccak256, toBytes } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
+import { keccak256Bytes } from "../chain/keccak.ts";
 
 /** What a meter measures in one interval. */
 export type Reading = {
@@ -81,8 +82,8 @@ function digestBytes(domain: ReadingDomain, reading: Reading): Uint8Array {
   message[0] = 0x19;
   message[1] = 0x01;
   message.set(separatorOf(domain), 2);
-  message.set(keccak256(encoded, "bytes"), 34);
-  return keccak256(message, "bytes");
+  message.set(keccak256Bytes(encoded), 34);
+  return keccak256Bytes(message);
 }
 
 /**
@@ -120,7 +121,7 @@ export function verifyReading(domain: ReadingDomain, signed: SignedReading): boo
     signature.set(hexToBytes(signed.r, { size: 32 }), 0);
     writeWord(signature, 32, s);
     const publicKey = secp256k1.ecdsaRecover(signature, Number(vs >> 255n), digestBytes(domain, signed), false);
-    const address = bytesToHex(keccak256(publicKey.slice(1), "bytes").slice(12));
+    const address = bytesToHex(keccak256Bytes(publicKey.slice(1)).slice(12));
     return getAddress(address) === getAddress(signed.meter);
   } catch {
     return false;

@@ -421,7 +421,7 @@ function kpiCards(result: SimulationResult): string {
       orDash(c.gasPerSettledKwh, formatInteger, "nothing was metered in this run"),
       `per traded kWh: ${orDash(c.gasPerTradedKwh, formatInteger, noTrades)}`,
     ),
-    card("Total gas", h(formatInteger(c.gas)), "readings, settlements and order changes after onboarding"),
+    card("Total gas", h(formatInteger(c.gas)), "readings, settlements, order changes and escrow top-ups after onboarding"),
     card(
       "Energy traded locally",
       h(formatEnergyWh(c.tradedWh)),
@@ -791,7 +791,7 @@ ${householdsTable(result)}
 <dt>CO₂ avoided</dt>
 <dd>Grid energy the community did not draw (consumption minus energy from the grid) times the assumed grid intensity of ${h(formatInteger(result.community.gridIntensityGPerKwh))} g CO₂ per kWh.</dd>
 <dt>Gas per settled kWh</dt>
-<dd>All gas of the run (meter readings, settlements and order changes, after onboarding) divided by the settled energy, where every metered Wh — import and export — is settled, locally or with the grid. Gas per traded kWh divides the same gas by the energy traded between neighbours only.</dd>
+<dd>All gas of the run (meter readings, settlements, order changes and escrow top-ups, after onboarding) divided by the settled energy, where every metered Wh — import and export — is settled, locally or with the grid. Gas per traded kWh divides the same gas by the energy traded between neighbours only.</dd>
 <dt>Missing values</dt>
 <dd>A dash (—) marks a share or price that is undefined for this run, e.g. a share of production when nothing was produced; hover over it for the reason.</dd>
 </dl>

@@ -34,7 +34,7 @@ export type IntervalSummary = {
   /** Energy held in all batteries at the interval's end. */
   batteryStoredWh: bigint;
   trades: number;
-  /** Gas of the interval's readings and settlement transactions, and of order changes sent before it. */
+  /** Gas of the interval's readings and settlement transactions, and of order changes and escrow top-ups sent before it. */
   gas: bigint;
   /** Zones whose import or export limit bound in this interval. */
   boundZones: number[];
@@ -112,7 +112,7 @@ export type CommunitySummary = {
   gridIntensityGPerKwh: bigint;
   /** Grid energy the community did not draw, (consumption − fromGrid), times the intensity, in grams. */
   co2AvoidedGrams: bigint;
-  /** Gas of every transaction of the run after onboarding: readings, settlements and order changes. */
+  /** Gas of every transaction of the run after onboarding: readings, settlements, order changes and escrow top-ups. */
   gas: bigint;
   /** gas / settled kWh, where every metered Wh (export + import) is settled, locally or with the grid. */
   gasPerSettledKwh: bigint | null;

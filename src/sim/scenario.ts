@@ -65,7 +65,7 @@ export interface ZoneSpec {
   importCapWh: bigint | null;
   /** Most energy the zone may export to other zones per interval, Wh; null: unlimited. */
   exportCapWh: bigint | null;
-  /** Fee per kWh crossing into or out of this zone, micro units; null: the tariffs' grid fee. */
+  /** Fee per kWh of community trades this zone imports from other zones, micro units; null: the tariffs' grid fee. */
   feeMicroPerKwh: bigint | null;
 }
 
@@ -154,7 +154,7 @@ export interface Scenario {
     retailMicroPerKwh: bigint;
     /** What the utility pays per kWh fed into the grid, micro units. */
     feedInMicroPerKwh: bigint;
-    /** Fee per kWh crossing between zones, and the default of every zone's fee, micro units. */
+    /** Fee per kWh a zone imports from other zones in community trades, and the default of every zone's fee, micro units. */
     gridFeeMicroPerKwh: bigint;
   };
   zones: ZoneSpec[];

@@ -30,11 +30,9 @@ function batterySpec(
   };
 }
 
-/** The indexes [0, count) in a seeded order: the first `share × count` of it get a feature. */
-function chosen(seed: string, label: string, count: number, share: number): Set<number> {
-  const order = Array.from({ length: count }, (_, i) => i).sort(
-    (a, b) => hashUnit(seed, label, a) - hashUnit(seed, label, b) || a - b,
-  );
+/** `share × count` of the `eligible` indexes (all of them if fewer), picked in a seeded order. */
+function chosen(seed: string, label: string, eligible: readonly number[], share: number, count: number): Set<number> {
+  const order = [...eligible].sort((a, b) => hashUnit(seed, label, a) - hashUnit(seed, label, b) || a - b);
   return new Set(order.slice(0, Math.round(share * count)));
 }
 
@@ -66,8 +64,11 @@ function generated(s: Scenario, g: GeneratedHouseholds, intervalSeconds: number)
     pvKwp: g.pvKwp,
     annualKwh: g.annualKwh,
   });
-  const withBattery = g.battery ? chosen(s.seed, "battery", g.count, g.battery.share) : new Set<number>();
-  const withEv = g.ev ? chosen(s.seed, "ev", g.count, g.ev.share) : new Set<number>();
+  // A battery here charges only from its home's PV, so batteries go to homes with PV.
+  const all = profiles.map((p) => p.index);
+  const withPv = profiles.filter((p) => p.pvKwp > 0).map((p) => p.index);
+  const withBattery = g.battery ? chosen(s.seed, "battery", withPv, g.battery.share, g.count) : new Set<number>();
+  const withEv = g.ev ? chosen(s.seed, "ev", all, g.ev.share, g.count) : new Set<number>();
   const strategyOf = strategies(s.seed, g.count, g.strategies);
   return profiles.map((profile, i) => {
     const battery = g.battery && withBattery.has(i) ? batterySpec(g.battery, intervalSeconds) : undefined;
@@ -126,8 +127,8 @@ function listed(s: Scenario, list: readonly HouseholdEntry[], intervalSeconds: n
 }
 
 /**
- * The scenario's households, in order: generated from the counts and shares (batteries, cars and
- * strategies handed out in a seeded order, zones round-robin) or taken from its list.
+ * The scenario's households, in order: generated from the counts and shares (batteries to homes with PV,
+ * cars to any, and strategies handed out in a seeded order, zones round-robin) or taken from its list.
  * @example resolveHouseholds(scenario, 900).length // scenario's household count
  */
 export function resolveHouseholds(s: Scenario, intervalSeconds: number): SimHousehold[] {
