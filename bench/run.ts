@@ -7,8 +7,11 @@
 // - interval close latency at 1,000 households (interval end to settled; signing excluded);
 // - the clearing engine on 100 to 100,000 orders; reading signatures and verifications per second;
 // - the server: readings ingested per second through HTTP batches, p99 latency of read endpoints at
-//   200 requests/s, seconds to rebuild the index per million chain events (BENCH_SERVER=0 skips them).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+//   200 requests/s, seconds to rebuild the index per million chain events (BENCH_SERVER=0 skips them);
+// - the simulator: 1,000 households for a day and 100 households for a year, fully on chain
+//   (BENCH_SIMULATE=0 skips both, BENCH_SIMULATE_YEAR=0 the year, which takes most of an hour).
+// Keys a run does not measure keep their value from the last run that did.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey } from "viem/accounts";
@@ -23,6 +26,7 @@ import { measureApi } from "./api.ts";
 import { measureIngest } from "./ingest.ts";
 import { compileNaiveMarket, measureNaiveMarket } from "./reference/naive.ts";
 import { measureReindex } from "./reindex.ts";
+import { benchScenarios, measureSimulation } from "./simulate.ts";
 
 const START = "2026-06-15T12:00:00+02:00"; // midday in June: most households trade
 /** A mainnet-sized block: the table flags any transaction that would not fit one. */
@@ -206,5 +210,20 @@ if (process.env.BENCH_SERVER !== "0") {
   );
 }
 
-writeFileSync(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+if (process.env.BENCH_SIMULATE !== "0") {
+  console.log("\nSimulator: scenarios on the embedded chain, from loading the file to the last settled interval");
+  const runs: [string, string][] = [["simulate1000HouseholdsOneDaySeconds", benchScenarios.town]];
+  if (process.env.BENCH_SIMULATE_YEAR !== "0") runs.push(["simulate100HouseholdsOneYearSeconds", benchScenarios.year]);
+  for (const [key, file] of runs) {
+    const run = await measureSimulation(file);
+    results[key] = Number(run.seconds.toFixed(1));
+    console.log(
+      `${key}: ${run.households} households × ${run.intervals} intervals in ${run.seconds.toFixed(1)} s (${(run.seconds / run.intervals).toFixed(3)} s per interval)`,
+    );
+  }
+}
+
+const resultsFile = join(import.meta.dirname, "results.json");
+const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, number>) : {};
+writeFileSync(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log("\nwrote bench/results.json");

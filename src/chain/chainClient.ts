@@ -5,7 +5,6 @@ import {
   formatEther,
   type Hex,
   http,
-  keccak256,
   type PrivateKeyAccount,
   type PublicClient,
   parseTransaction,
@@ -17,6 +16,7 @@ import {
 import { PeerGridError, toPeerGridError } from "./errors.ts";
 import type { BlockJournal, JournalBlock } from "./journal.ts";
 import { keccak256Hex } from "./keccak.ts";
+import { batchingHttp } from "./rpcTransport.ts";
 
 /**
  * How long a request to the embedded node may take. viem's default of 10 s is too short there: estimating
@@ -107,7 +107,9 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
   const client = createPublicClient({
     // The embedded node gets JSON-RPC batches: the requests a step makes at once (a group's executions,
     // sends and receipts, hundreds of them in a large community) travel as one HTTP request.
-    transport: http(options.rpcUrl, { retryCount: 2, timeout, batch: options.journal ? { batchSize: 1_000, wait: 0 } : false }),
+    transport: options.journal
+      ? batchingHttp(options.rpcUrl, EMBEDDED_REQUEST_TIMEOUT_MS)
+      : http(options.rpcUrl, { retryCount: 2, timeout }),
     pollingInterval,
     cacheTime: 0,
   });

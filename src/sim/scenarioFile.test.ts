@@ -144,10 +144,10 @@ describe("the scenarios/ folder", () => {
     const { scenario } = await loadScenario(join(folder, "quartierstrom.yaml"));
     expect(scenario.location).toEqual({ latitude: 47.12, longitude: 9.31, timeZone: "Europe/Zurich" });
     expect(scenario.seed).toBe("quartierstrom");
-    expect(scenario.start).toBe("2026-06-01");
-    expect(scenario.days).toBe(7);
-    expect(scenario.tariffs.retailMicroPerKwh).toBe(250_000n);
-    expect(scenario.tariffs.feedInMicroPerKwh).toBe(80_000n);
+    expect(scenario.start).toBe("2026-01-01");
+    expect(scenario.days).toBe(365);
+    expect(scenario.tariffs.retailMicroPerKwh).toBe(207_500n);
+    expect(scenario.tariffs.feedInMicroPerKwh).toBe(40_000n);
     expect(Array.isArray(scenario.households) ? undefined : scenario.households).toMatchObject({ count: 37, pvShare: 0.35 });
   });
 });
