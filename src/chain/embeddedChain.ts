@@ -20,6 +20,11 @@ export type EmbeddedChainOptions = {
   /** A checkpoint every this many blocks (default CHECKPOINT_EVERY_BLOCKS). */
   checkpointEveryBlocks?: number;
   /**
+   * False: no checkpoints at all, the journal alone rebuilds the chain. A dump holds the whole history, so
+   * over a simulated year (140,000 blocks) checkpoints would cost more than the simulation.
+   */
+  checkpoints?: boolean;
+  /**
    * Block gas limit of a new chain (default DEFAULT_BLOCK_GAS_LIMIT); an existing chain keeps its own.
    * Internal: the bench raises it to measure settlements larger than any real block.
    */
@@ -62,6 +67,7 @@ export async function openEmbeddedChain(
   options: EmbeddedChainOptions = {},
 ): Promise<EmbeddedChain> {
   const checkpointEveryBlocks = options.checkpointEveryBlocks ?? CHECKPOINT_EVERY_BLOCKS;
+  const checkpoints = options.checkpoints ?? true;
   mkdirSync(dataDir, { recursive: true });
   const chainFile = join(dataDir, "chain.json");
   const checkpointFile = join(dataDir, "checkpoint.json");
@@ -84,7 +90,7 @@ export async function openEmbeddedChain(
     log(`the chain in ${dataDir} keeps its block gas limit of ${blockGasLimit}`);
   }
   const journal = openBlockJournal(join(dataDir, "blocks.jsonl"));
-  const head = journal.blocks.at(-1)?.number ?? 0;
+  const head = journal.lastNumber;
   const start = (loadState?: string) =>
     startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), blockGasLimit, loadState });
 
@@ -139,7 +145,7 @@ export async function openEmbeddedChain(
       rpcUrl: node.rpcUrl,
       journal,
       afterBlock: async (n) => {
-        if (n % checkpointEveryBlocks === 0) await writeCheckpoint();
+        if (checkpoints && n % checkpointEveryBlocks === 0) await writeCheckpoint();
       },
     });
     return {
@@ -151,7 +157,7 @@ export async function openEmbeddedChain(
           // Only when this session mined blocks: a read-only session (status) leaves the directory alone.
           // A checkpoint is a shortcut, never the truth: if the node is already gone (a Ctrl-C reaches
           // anvil too), the journal alone rebuilds the chain next time.
-          if ((journal.blocks.at(-1)?.number ?? 0) > head) await writeCheckpoint().catch(() => {});
+          if (checkpoints && journal.lastNumber > head) await writeCheckpoint().catch(() => {});
         } finally {
           journal.close();
           await node.stop();

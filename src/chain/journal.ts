@@ -6,7 +6,10 @@ import { writeAllAndSync } from "./jsonFile.ts";
 export type JournalBlock = { number: number; timestamp: string; hash?: Hex; txs: Hex[] };
 
 export type BlockJournal = {
+  /** The blocks on disk when the journal was opened: what a restart replays. Appended blocks are not kept. */
   readonly blocks: readonly JournalBlock[];
+  /** Number of the last block on disk (0 when the journal is empty). */
+  readonly lastNumber: number;
   append(block: JournalBlock): void;
   close(): void;
 };
@@ -38,11 +41,16 @@ export function openBlockJournal(path: string): BlockJournal {
     if (goodBytes < Buffer.byteLength(text)) truncateSync(path, goodBytes);
   }
   const fd = openSync(path, "a");
+  // A long simulation appends gigabytes of transactions: they stay on disk, not in memory.
+  let lastNumber = blocks.at(-1)?.number ?? 0;
   return {
     blocks,
+    get lastNumber() {
+      return lastNumber;
+    },
     append(block) {
       writeAllAndSync(fd, `${JSON.stringify(block)}\n`);
-      blocks.push(block);
+      lastNumber = block.number;
     },
     close() {
       closeSync(fd);

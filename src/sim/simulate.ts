@@ -99,7 +99,9 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "peergrid-sim-"));
   const firstInterval = BigInt(bounds.startsAt) / intervalSeconds;
   // A day before the run: onboarding takes blocks, each a second later than the one before.
-  const embedded = await openEmbeddedChain(join(dir, "chain"), BigInt(bounds.startsAt) - 86_400n, log);
+  const embedded = await openEmbeddedChain(join(dir, "chain"), BigInt(bounds.startsAt) - 86_400n, log, {
+    checkpoints: false,
+  });
   const { chain } = embedded;
   try {
     await fundDemoAccounts(chain, privateKeyToAccount(ANVIL_DEV_KEY), community);
