@@ -58,6 +58,11 @@ export type TxRequest = {
   abi: Abi;
   /** Names the action in errors, e.g. "submitReadings". */
   action: string;
+  /**
+   * A gas limit the caller knows to be enough. The transaction is then not executed beforehand: it is
+   * mined as it is, and if the limit was too low or the call fails it reverts on chain (the send throws).
+   */
+  gas?: bigint;
 };
 
 export type ChainClient = {
@@ -245,7 +250,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
         // A margin for state that changes before inclusion and for refunds (at most a fifth of the gas
         // used), but never above a block: such a transaction could not be mined at all, while the
         // execution proved it runs within the block's gas.
-        const gas = ((await gasUsedBy(tx)) * 13n) / 10n + 20_000n;
+        const gas = tx.gas ?? ((await gasUsedBy(tx)) * 13n) / 10n + 20_000n;
         return gas < gasLimit ? gas : gasLimit;
       }),
     );

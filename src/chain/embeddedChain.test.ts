@@ -93,6 +93,31 @@ describe("embedded chain", () => {
   }, 60_000);
 });
 
+describe("a caller's gas limit", () => {
+  it("is used as it is, without running the transaction first: too low, it reverts on chain and the send says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
+    dirs.push(dir);
+    const e = await openEmbeddedChain(dir, genesis, () => {});
+    // The ecrecover precompile: 21,000 + 512 for 128 zero bytes of calldata, then 3,000. 22,280 is the
+    // least a transaction with this calldata may carry (EIP-7623's floor), and too little to run it.
+    const recover: TxRequest = {
+      account: funder,
+      to: "0x0000000000000000000000000000000000000001",
+      data: `0x${"00".repeat(128)}`,
+      abi: [],
+      action: "recover",
+    };
+    await expect(e.chain.send([{ ...recover, gas: 22_280n }])).rejects.toMatchObject({
+      message: expect.stringMatching(/^recover reverted in block/),
+      retryable: true,
+    });
+    const [measured] = await e.chain.send([recover]);
+    expect(measured?.status).toBe("success");
+    expect(measured?.gasUsed).toBe(24_512n);
+    await e.close();
+  });
+});
+
 describe("relaying a transaction signed elsewhere (sendRaw)", () => {
   it("mines and journals it, refuses what would revert without sending it, and runs beside other sends", async () => {
     const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));

@@ -56,7 +56,14 @@ export const processIo: CommandIo = {
   err: (line) => process.stderr.write(`${line}\n`),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   nowMs: () => Date.now(),
-  progress: (line, final) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r${line}${final ? "\n" : ""}`);
-  },
+  progress: (() => {
+    // A terminal redraws one status line; a log (CI, a file) gets a line every 30 s and the last one.
+    let loggedAt = 0;
+    return (line: string, final: boolean) => {
+      if (process.stderr.isTTY) return process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+      if (!final && Date.now() - loggedAt < 30_000) return;
+      loggedAt = Date.now();
+      process.stderr.write(`${line}\n`);
+    };
+  })(),
 };

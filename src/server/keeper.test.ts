@@ -30,7 +30,7 @@ import { intervalBounds } from "../core/interval.ts";
 import { clearZonal } from "../core/zonalClearing.ts";
 import { demoReadings } from "../demo/demoCommunity.ts";
 import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
-import { createKeeper } from "./keeper.ts";
+import { createKeeper, readingsGasLimit, settlementGasLimit } from "./keeper.ts";
 
 let dir: string;
 let c: OpenCommunity;
@@ -94,6 +94,9 @@ describe("keeper against the embedded chain", () => {
       expect(report.priceMicroPerKwh).toBeLessThanOrEqual(tariffs.retailMicroPerKwh);
       expect(report.tradedWh + report.toGridWh).toBe(report.exportWh);
       expect(report.tradedWh + report.fromGridWh).toBe(report.importWh);
+      // The gas limits the keeper sends with leave a margin over what the transactions used.
+      expect(report.readingsGas * 13n).toBeLessThan(readingsGasLimit(report.meters) * 10n);
+      expect(report.settlementGas * 13n).toBeLessThan(settlementGasLimit(report.meters, 0, report.zones.length) * 10n);
       // The energy root issues exactly the verified export, and every leaf can be claimed once.
       expect(report.claims.reduce((sum, claim) => sum + claim.energyWh, 0n)).toBe(report.exportWh);
       const tree = energyTree(report.claims.map((claim) => energyLeaf(interval, claim)));
