@@ -65,6 +65,15 @@ export type TxRequest = {
   gas?: bigint;
 };
 
+export type SendOptions = {
+  /**
+   * Include the transactions no earlier than this time (unix seconds): the embedded node mines their block
+   * at it, saving a block that only moves the clock when every transaction carries its gas limit; an
+   * external node is waited for.
+   */
+  at?: bigint;
+};
+
 export type ChainClient = {
   readonly public: PublicClient;
   readonly chainId: number;
@@ -82,7 +91,7 @@ export type ChainClient = {
    * embedded node a group is mined, block after journalled block, until all of it is in; a transaction its
    * sender cannot pay for fails the send, naming the sender.
    */
-  send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]>;
+  send(txs: readonly TxRequest[], options?: SendOptions): Promise<TransactionReceipt[]>;
   /**
    * Relays a transaction signed elsewhere (a user's wallet) and returns its receipt. It is simulated
    * first: a call the contract would refuse throws the decoded error (from `abi`) and nothing is sent.
@@ -163,9 +172,10 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
    * left-out transaction cannot be paid for, or a block takes none of them, waiting cannot help: the pool
    * is emptied (else the leftovers would slip into a later, unrelated block) and the step fails.
    */
-  async function mineUntilIncluded(sent: readonly SignedTx[]): Promise<void> {
+  async function mineUntilIncluded(sent: readonly SignedTx[], at = 0n): Promise<void> {
     const known = new Map(sent.map((s) => [s.hash, s.raw]));
-    const timestamp = await now();
+    const latest = await now();
+    const timestamp = latest > at ? latest : at;
     let waiting = sent;
     while (waiting.length > 0) {
       const included = new Set(await mine(timestamp, known));
@@ -231,18 +241,24 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     });
   }
 
-  function send(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
-    return serial(() => sendAll(txs));
+  async function send(txs: readonly TxRequest[], options: SendOptions = {}): Promise<TransactionReceipt[]> {
+    const { at } = options;
+    if (at !== undefined && !journal) await advanceTo(at);
+    return serial(async () => {
+      // A transaction executed beforehand runs on the latest block: the clock must be there first.
+      if (at !== undefined && journal && txs.some((tx) => tx.gas === undefined) && (await now()) < at) await mine(at);
+      return sendAll(txs, at);
+    });
   }
 
-  async function sendAll(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
+  async function sendAll(txs: readonly TxRequest[], at?: bigint): Promise<TransactionReceipt[]> {
     const receipts: TransactionReceipt[] = [];
     for (let i = 0; i < txs.length; i += MAX_TXS_PER_SEND)
-      receipts.push(...(await sendGroup(txs.slice(i, i + MAX_TXS_PER_SEND))));
+      receipts.push(...(await sendGroup(txs.slice(i, i + MAX_TXS_PER_SEND), at)));
     return receipts;
   }
 
-  async function sendGroup(txs: readonly TxRequest[]): Promise<TransactionReceipt[]> {
+  async function sendGroup(txs: readonly TxRequest[], at?: bigint): Promise<TransactionReceipt[]> {
     if (txs.length === 0) return [];
     const [gasPrice, { gasLimit }] = await Promise.all([client.getGasPrice(), client.getBlock({ blockTag: "latest" })]);
     const gases = await Promise.all(
@@ -257,7 +273,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     // A group must fit one block: split it when the gas it may use exceeds the block's limit.
     if (txs.length > 1 && gases.reduce((sum, g) => sum + g, 0n) > gasLimit) {
       const half = Math.ceil(txs.length / 2);
-      return [...(await sendGroup(txs.slice(0, half))), ...(await sendGroup(txs.slice(half)))];
+      return [...(await sendGroup(txs.slice(0, half), at)), ...(await sendGroup(txs.slice(half), at))];
     }
     const signed = await signAll(txs, gases, gasPrice);
     const submit = async ({ raw, abi, action }: SignedTx) => {
@@ -271,7 +287,7 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     // fills), so a group goes in one batch; an external node gets them one by one, in nonce order.
     if (journal) await Promise.all(signed.map(submit));
     else for (const tx of signed) await submit(tx);
-    if (journal) await mineUntilIncluded(signed);
+    if (journal) await mineUntilIncluded(signed, at);
     const receipts = await Promise.all(
       signed.map(({ hash }) =>
         journal ? client.getTransactionReceipt({ hash }) : client.waitForTransactionReceipt({ hash, timeout: 120_000 }),

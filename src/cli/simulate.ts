@@ -55,16 +55,34 @@ export async function simulate(argv: string[], io: CommandIo): Promise<void> {
   const out = resolve(values.out ?? `simulation-${basename(file, extname(file))}`);
   const started = io.nowMs();
   let lastShown = 0;
-  const result = await runSimulation(loaded, {
-    dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
-    log: io.err,
-    onProgress: ({ done, total }) => {
-      const now = io.nowMs();
-      if (done < total && now - lastShown < 200) return;
-      lastShown = now;
-      io.progress?.(progressLine(done, total, now - started), done === total);
-    },
-  });
+  // Ctrl-C (or a TERM) stops the run between intervals and cleans up: the node, the temporary chain.
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let result: Awaited<ReturnType<typeof runSimulation>>;
+  try {
+    result = await runSimulation(loaded, {
+      dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
+      log: io.err,
+      signal: controller.signal,
+      onProgress: ({ done, total }) => {
+        const now = io.nowMs();
+        if (done < total && now - lastShown < 200) return;
+        lastShown = now;
+        io.progress?.(progressLine(done, total, now - started), done === total);
+      },
+    });
+  } catch (error) {
+    // A Ctrl-C in a terminal reaches the node too, which may fail the interval in flight.
+    if (controller.signal.aborted && !(error instanceof PeerGridError)) {
+      throw new PeerGridError("the simulation was interrupted; nothing was written", { cause: error });
+    }
+    throw error;
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
   const seconds = (io.nowMs() - started) / 1000;
   const { files } = await writeReport(out, result);
   const c = result.community;

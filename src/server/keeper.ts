@@ -37,13 +37,13 @@ export function settlementGasLimit(meters: number, deliveries: number, zones: nu
 }
 
 /** Sends with the bound; when the transaction reverts on chain, once more with its gas measured. */
-async function sendBounded(chain: ChainClient, tx: TxRequest, gas: bigint, log: (message: string) => void) {
+async function sendBounded(chain: ChainClient, tx: TxRequest, gas: bigint, at: bigint, log: (message: string) => void) {
   try {
-    return await chain.send([{ ...tx, gas }]);
+    return await chain.send([{ ...tx, gas }], { at });
   } catch (error) {
     if (!(error instanceof PeerGridError && error.retryable)) throw error;
     log(`${tx.action} reverted with a gas limit of ${gas}; sending it again with its gas measured`);
-    return chain.send([tx]);
+    return chain.send([tx], { at });
   }
 }
 
@@ -104,6 +104,12 @@ export type KeeperOptions = {
    * accepting before (the gateway's `windowMarginSeconds`).
    */
   readingDelaySeconds?: bigint;
+  /**
+   * Whether the chain's clock must reach the interval's end (plus readingDelaySeconds) before `readings` is
+   * asked (default true): a gateway accepts a meter's reading only once the interval has ended on chain. A
+   * source that computes its readings (a simulation) sets false.
+   */
+  clockBeforeReadings?: boolean;
   log?: (message: string) => void;
 };
 
@@ -121,7 +127,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
   const timing = { intervalSeconds: deployment.intervalSeconds, readingWindowSeconds: deployment.readingWindowSeconds };
 
-  async function submitReadings(interval: bigint, closesAt: bigint) {
+  async function submitReadings(interval: bigint, readFrom: bigint, closesAt: bigint) {
     const all = await options.readings(interval);
     const verified: SignedReading[] = [];
     let rejected = 0;
@@ -173,7 +179,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
       for (let i = 0; i < missing.length; i += batchSize) {
         const batch = missing.slice(i, i + batchSize);
         const tx = callTx(gateway, deployment.market, energyMarketAbi, "submitReadings", [interval, batch]);
-        receipts.push(...(await sendBounded(chain, tx, readingsGasLimit(batch.length), log)));
+        receipts.push(...(await sendBounded(chain, tx, readingsGasLimit(batch.length), readFrom, log)));
       }
       return {
         gas: receipts.reduce((sum, r) => sum + r.gasUsed, 0n),
@@ -191,7 +197,6 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
   async function closeInterval(interval: bigint): Promise<IntervalReport> {
     const { startsAt, endsAt, closesAt } = intervalBounds(interval, timing);
-    await chain.advanceTo(endsAt);
     const next = await readNextIntervalToSettle(chain, deployment);
     if (interval !== next) {
       throw new PeerGridError(`cannot close interval ${interval}: the next interval to settle is ${next}`, {
@@ -199,9 +204,13 @@ export function createKeeper(options: KeeperOptions): Keeper {
       });
     }
 
-    if (options.readingDelaySeconds) await chain.advanceTo(endsAt + options.readingDelaySeconds);
-    const readings = await submitReadings(interval, closesAt);
-    await chain.advanceTo(closesAt);
+    const readFrom = endsAt + (options.readingDelaySeconds ?? 0n);
+    // Otherwise the readings' block is the first at that time, and the settlement's at the window's close:
+    // on the embedded node no block is mined only to move the clock.
+    if (options.clockBeforeReadings ?? true) await chain.advanceTo(readFrom);
+    const readings = await submitReadings(interval, readFrom, closesAt);
+    // Other gateways may add readings until the window closes; on the embedded node only this keeper does.
+    if (!chain.embedded) await chain.advanceTo(closesAt);
     const [{ readings: recorded, positions, zoneLimits, deliveries }, tariffs, gridAccount] = await Promise.all([
       readClearingInput(chain, deployment, interval),
       readTariffs(chain, deployment),
@@ -212,6 +221,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
       chain,
       callTx(settler, deployment.market, energyMarketAbi, "settleInterval", settlementArgs(interval, clearing, recorded)),
       settlementGasLimit(recorded.length, deliveries.length, clearing.zones.length),
+      closesAt,
       log,
     );
     if (!receipt) throw new Error("no receipt for settleInterval");

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,6 +112,28 @@ describe("simulate", () => {
     expect(bound.length).toBeGreaterThan(0);
     expect(result.intervals.every((i) => i.boundZones.every((z) => z === 2))).toBe(true);
   });
+
+  it("stops when asked to, before the next interval, and leaves no temporary chain behind", async () => {
+    const controller = new AbortController();
+    // A temporary directory of its own, so that the check sees only this run's chain.
+    const own = await mkdtemp(join(tmpdir(), "peergrid-simulate-abort-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = own;
+    try {
+      const run = simulate(await loadScenario(file), {
+        signal: controller.signal,
+        onProgress: ({ done }) => {
+          if (done === 3) controller.abort();
+        },
+      });
+      await expect(run).rejects.toThrow(/interrupted after 3 of 24 intervals; nothing was written/);
+      expect(await readdir(own)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(own, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("gives the same result, byte for byte, for the same scenario", async () => {
     const again = await simulate(await loadScenario(file));

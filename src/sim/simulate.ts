@@ -41,8 +41,16 @@ export type SimulateOptions = {
   dataDir?: string;
   /** Called after every settled interval. */
   onProgress?: (progress: { done: number; total: number }) => void;
+  /** Stops the run before its next interval (Ctrl-C); the chain is closed and a temporary directory removed. */
+  signal?: AbortSignal;
   log?: (message: string) => void;
 };
+
+function checkNotAborted(signal: AbortSignal | undefined, done: number, total: number) {
+  if (signal?.aborted) {
+    throw new PeerGridError(`the simulation was interrupted after ${done} of ${total} intervals; nothing was written`);
+  }
+}
 
 /** The grid account's opening escrow: it pays feed-in before retail payments come back. */
 const GRID_DEPOSIT_MICRO = 1_000_000_000_000n;
@@ -96,6 +104,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
     })),
   };
 
+  checkNotAborted(options.signal, 0, bounds.intervals);
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "peergrid-sim-"));
   const firstInterval = BigInt(bounds.startsAt) / intervalSeconds;
   // A day before the run: onboarding takes blocks, each a second later than the one before.
@@ -135,6 +144,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       gateway: community.gateway,
       settler: community.keeper,
       readings: (i) => pending.get(i) ?? [],
+      clockBeforeReadings: false,
       log,
     });
 
@@ -148,6 +158,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
     const { repriceEveryIntervals } = scenario.agents;
 
     for (let k = 0; k < bounds.intervals; k++) {
+      checkNotAborted(options.signal, k, bounds.intervals);
       const interval = firstInterval + BigInt(k);
       const startsAt = bounds.startsAt + k * bounds.intervalSeconds;
       const secondOfDay = localDateTime(startsAt, utcOffsetMinutesIn(scenario.location.timeZone, startsAt)).secondOfDay;
