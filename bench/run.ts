@@ -47,6 +47,12 @@ const sizes = counts(process.env.BENCH_HOUSEHOLDS ?? "10,100,1000,5000");
 const naiveSizes = counts(process.env.BENCH_NAIVE_HOUSEHOLDS ?? "10,100,1000");
 const intervals = Number(process.env.BENCH_INTERVALS ?? 2);
 const results: Record<string, number> = {};
+const resultsFile = join(import.meta.dirname, "results.json");
+const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, number>) : {};
+/** Writes what was measured so far over the last run's numbers: a run stopped late keeps its early sections. */
+function save() {
+  writeFileSync(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+}
 
 type MarketRun = {
   households: number;
@@ -152,6 +158,8 @@ for (const households of sizes) {
   );
 }
 
+save();
+
 console.log("\nClearing engine (pure TypeScript, bigint, one core): random books");
 console.log(" orders | ms/clearing");
 const random = createRandom("bench");
@@ -192,6 +200,8 @@ results.readingVerificationsPerSecond = Math.round(count / ((performance.now() -
 if (valid !== count) throw new Error(`only ${valid} of ${count} signatures verified`);
 console.log(`signatures/s ${results.readingSignaturesPerSecond}, verifications/s ${results.readingVerificationsPerSecond}`);
 
+save();
+
 if (process.env.BENCH_SERVER !== "0") {
   console.log("\nServer: meter gateway over HTTP, read API at 200 requests/s, index rebuilt from the chain");
   const ingest = await measureIngest();
@@ -210,6 +220,8 @@ if (process.env.BENCH_SERVER !== "0") {
   );
 }
 
+save();
+
 if (process.env.BENCH_SIMULATE !== "0") {
   console.log("\nSimulator: scenarios on the embedded chain, from loading the file to the last settled interval");
   const runs: [string, string][] = [["simulate1000HouseholdsOneDaySeconds", benchScenarios.town]];
@@ -217,13 +229,12 @@ if (process.env.BENCH_SIMULATE !== "0") {
   for (const [key, file] of runs) {
     const run = await measureSimulation(file);
     results[key] = Number(run.seconds.toFixed(1));
+    save();
     console.log(
       `${key}: ${run.households} households × ${run.intervals} intervals in ${run.seconds.toFixed(1)} s (${(run.seconds / run.intervals).toFixed(3)} s per interval)`,
     );
   }
 }
 
-const resultsFile = join(import.meta.dirname, "results.json");
-const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, number>) : {};
-writeFileSync(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+save();
 console.log("\nwrote bench/results.json");

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Address, maxUint256 } from "viem";
+import { type Address, formatEther, maxUint256, type PrivateKeyAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_DEV_KEY } from "../chain/anvil.ts";
 import type { ChainClient, TxRequest } from "../chain/chainClient.ts";
@@ -23,17 +23,18 @@ import { type DemoCommunity, demoPrivateKey } from "../demo/demoCommunity.ts";
 import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
 import { settlementRecord } from "../indexer/settlementRecord.ts";
 import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
-import { createKeeper } from "../server/keeper.ts";
+import { createKeeper, readingsGasLimit, settlementGasLimit } from "../server/keeper.ts";
 import { type AgentOutcome, initialOrder, reprice, sameOrder } from "./agents.ts";
 import { batteryStep } from "./battery.ts";
 import { evIntervalWh } from "./ev.ts";
 import { addInterval, communitySummary, emptyTotals, type HouseholdTotals, householdSummary } from "./kpis.ts";
 import { localDateTime } from "./localTime.ts";
 import { householdIntervalWh } from "./meterReading.ts";
+import type { MeasuredProfile } from "./profileCsv.ts";
 import type { IntervalSummary, SimulationResult } from "./result.ts";
 import { scenarioRunBounds } from "./scenario.ts";
 import type { LoadedScenario } from "./scenarioFile.ts";
-import { resolveHouseholds } from "./simHouseholds.ts";
+import { resolveHouseholds, type SimHousehold } from "./simHouseholds.ts";
 import { formatLocal, utcOffsetMinutesIn } from "./timeZone.ts";
 
 export type SimulateOptions = {
@@ -113,7 +114,9 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
   });
   const { chain } = embedded;
   try {
-    await fundDemoAccounts(chain, privateKeyToAccount(ANVIL_DEV_KEY), community);
+    const funder = privateKeyToAccount(ANVIL_DEV_KEY);
+    await fundDemoAccounts(chain, funder, community);
+    await fundRun(chain, funder, community, bounds.intervals, scenario.zones.length);
     const deployment = await deployPeerGrid(chain, {
       operator: community.operator,
       gridAccount: community.grid.address,
@@ -163,32 +166,21 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       const startsAt = bounds.startsAt + k * bounds.intervalSeconds;
       const secondOfDay = localDateTime(startsAt, utcOffsetMinutesIn(scenario.location.timeZone, startsAt)).secondOfDay;
       const physical = households.map((h, i) => {
-        const measured = loaded.profiles.get(i)?.get(startsAt);
-        const modelled = measured ?? householdIntervalWh(h.profile, startsAt, bounds.intervalSeconds);
-        const productionWh = modelled.productionWh;
-        const consumptionWh = modelled.consumptionWh + (h.ev ? evIntervalWh(h.ev, secondOfDay, bounds.intervalSeconds) : 0n);
-        if (!h.battery) {
-          const net = productionWh - consumptionWh;
-          return { productionWh, consumptionWh, exportWh: net > 0n ? net : 0n, importWh: net < 0n ? -net : 0n };
-        }
-        const step = batteryStep(
-          h.battery,
-          stored[i] as bigint,
-          { productionWh, consumptionWh },
-          { lastPriceMicroPerKwh: lastZonePrice.get(h.meta.zone), ...tariffs },
-        );
+        const home = homeEnergy(h, loaded.profiles.get(i), startsAt, secondOfDay, bounds.intervalSeconds);
+        if (!h.battery) return metered(home);
+        const step = batteryStep(h.battery, stored[i] as bigint, home, {
+          lastPriceMicroPerKwh: lastZonePrice.get(h.meta.zone),
+          ...tariffs,
+        });
         stored[i] = step.storedWh;
-        return { productionWh, consumptionWh, exportWh: step.exportWh, importWh: step.importWh };
+        return { ...home, exportWh: step.exportWh, importWh: step.importWh };
       });
       pending.set(
         interval,
-        community.households.map((h, i) =>
-          signReading(h.meter, domain, {
-            interval,
-            exportWh: (physical[i] as { exportWh: bigint }).exportWh,
-            importWh: (physical[i] as { importWh: bigint }).importWh,
-          }),
-        ),
+        community.households.map((h, i) => {
+          const { exportWh, importWh } = physical[i] as MeteredEnergy;
+          return signReading(h.meter, domain, { interval, exportWh, importWh });
+        }),
       );
       const report = await keeper.closeInterval(interval);
       pending.delete(interval);
@@ -209,7 +201,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       for (const m of record.meters) {
         const i = householdOfMeter.get(m.meterId);
         if (i === undefined) throw new Error(`interval ${interval}: meter ${m.meterId} is no household's`);
-        const p = physical[i] as { productionWh: bigint; consumptionWh: bigint };
+        const p = physical[i] as MeteredEnergy;
         addInterval(totals[i] as HouseholdTotals, { ...m, productionWh: p.productionWh, consumptionWh: p.consumptionWh });
         const o = outcomes[i] as AgentOutcome;
         o.soldLocalWh += m.soldLocalWh;
@@ -242,22 +234,14 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
         period++;
         orderGas += await topUp(chain, deployment, community.operator, owners, deposited, scenario.depositMicro);
         const changes: TxRequest[] = [];
-        for (const [i, h] of households.entries()) {
-          const next = reprice(
-            h.meta.strategy,
-            orders[i] as StandingOrder,
-            outcomes[i],
-            tariffs,
-            scenario.agents,
-            scenario.seed,
-            i,
-            period,
-          );
+        for (const [i, h] of community.households.entries()) {
+          const { strategy } = (households[i] as SimHousehold).meta;
+          const last = orders[i] as StandingOrder;
+          const next = reprice(strategy, last, outcomes[i], tariffs, scenario.agents, scenario.seed, i, period);
           outcomes[i] = zeroOutcome();
-          if (sameOrder(next, orders[i] as StandingOrder)) continue;
+          if (sameOrder(next, last)) continue;
           orders[i] = next;
-          const account = (community.households[i] as { account: DemoCommunity["operator"] }).account;
-          changes.push(callTx(account, deployment.market, energyMarketAbi, "setStandingOrder", [next]));
+          changes.push(callTx(h.account, deployment.market, energyMarketAbi, "setStandingOrder", [next]));
         }
         const receipts = await chain.send(changes);
         orderGas += receipts.reduce((s, r) => s + r.gasUsed, 0n);
@@ -289,6 +273,63 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
     await embedded.close();
     if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type HomeEnergy = { productionWh: bigint; consumptionWh: bigint };
+type MeteredEnergy = HomeEnergy & { exportWh: bigint; importWh: bigint };
+
+/** What a home produced and consumed in an interval: the measured profile, or the models plus its car. */
+function homeEnergy(
+  h: SimHousehold,
+  measured: MeasuredProfile | undefined,
+  startsAt: number,
+  secondOfDay: number,
+  intervalSeconds: number,
+): HomeEnergy {
+  const base = measured?.get(startsAt) ?? householdIntervalWh(h.profile, startsAt, intervalSeconds);
+  const car = h.ev ? evIntervalWh(h.ev, secondOfDay, intervalSeconds) : 0n;
+  return { productionWh: base.productionWh, consumptionWh: base.consumptionWh + car };
+}
+
+/** A home's meter without a battery nets production against consumption. */
+function metered(home: HomeEnergy): MeteredEnergy {
+  const net = home.productionWh - home.consumptionWh;
+  return { ...home, exportWh: net > 0n ? net : 0n, importWh: net < 0n ? -net : 0n };
+}
+
+/**
+ * Gas money for the whole run: every interval the gateway pays for the readings and the keeper for the
+ * settlement, at the gas limits the keeper sends them with; twice that, for a gas price that moves. A
+ * year of 100 households needs ~250 ETH of the embedded node's 10,000.
+ */
+async function fundRun(
+  chain: ChainClient,
+  funder: PrivateKeyAccount,
+  community: DemoCommunity,
+  intervals: number,
+  zones: number,
+) {
+  const n = community.households.length;
+  const gasPrice = await chain.public.getGasPrice();
+  const needs = [
+    { account: community.gateway.address, amount: 2n * BigInt(intervals) * readingsGasLimit(n) * gasPrice },
+    { account: community.keeper.address, amount: 2n * BigInt(intervals) * settlementGasLimit(n, 0, zones) * gasPrice },
+  ];
+  const balances = await Promise.all(needs.map((x) => chain.public.getBalance({ address: x.account })));
+  const missing = needs.map((x, i) => ({ ...x, amount: x.amount - (balances[i] as bigint) })).filter((x) => x.amount > 0n);
+  const total = missing.reduce((sum, x) => sum + x.amount, 0n);
+  const available = await chain.public.getBalance({ address: funder.address });
+  if (total > available) {
+    throw new PeerGridError(
+      `the run needs ${formatEther(total)} ETH of gas money; the embedded node's funder holds ${formatEther(available)}`,
+      {
+        hint: "simulate fewer households or a shorter period per run",
+      },
+    );
+  }
+  await chain.send(
+    missing.map((x) => ({ account: funder, to: x.account, value: x.amount, abi: [], action: `fund ${x.account}` })),
+  );
 }
 
 /** The grid operator sets each zone's capacities and fee (a zone without either stays unlimited and free). */
