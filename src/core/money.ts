@@ -31,3 +31,26 @@ export function formatFixed(amount: bigint, decimals: number, shown = decimals):
 export function shareBasisPoints(part: bigint, whole: bigint): bigint {
   return whole === 0n ? 0n : (part * 10_000n) / whole;
 }
+
+/**
+ * `value` divided by 10^`scale`, rounded half away from zero to `shown` decimals, with thousands separators.
+ *
+ * @example
+ * formatScaled(1_234_567n, 3, 1); // "1,234.6"
+ * formatScaled(-5n, 3, 3); // "−0.005"
+ */
+export function formatScaled(value: bigint, scale: number, shown: number): string {
+  let n = value < 0n ? -value : value;
+  const drop = scale - shown;
+  if (drop > 0) {
+    const unit = 10n ** BigInt(drop);
+    n = (n + unit / 2n) / unit;
+  } else if (drop < 0) {
+    n *= 10n ** BigInt(-drop);
+  }
+  const digits = n.toString().padStart(shown + 1, "0");
+  const whole = digits.slice(0, digits.length - shown).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const fraction = digits.slice(digits.length - shown);
+  const sign = value < 0n && n !== 0n ? "−" : "";
+  return `${sign}${whole}${shown > 0 ? `.${fraction}` : ""}`;
+}

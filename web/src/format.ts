@@ -1,6 +1,8 @@
 // Integers arrive from the API as decimal strings (Wh, micro-credits): they are formatted as strings,
 // with BigInt arithmetic only, never through floating point.
 
+import { formatScaled as formatScaledInteger } from "../../src/core/money.ts";
+
 const INTEGER = /^-?\d+$/;
 
 /**
@@ -8,23 +10,7 @@ const INTEGER = /^-?\d+$/;
  * decimals, with thousands separators. formatScaled("1234567", 6, 2) === "1.23"; formatScaled("-5", 3, 3) === "-0.005".
  */
 export function formatScaled(value: string, scale: number, shown: number): string {
-  if (!INTEGER.test(value)) return "–";
-  let n = BigInt(value);
-  const negative = n < 0n;
-  if (negative) n = -n;
-  const drop = scale - shown;
-  if (drop > 0) {
-    const unit = 10n ** BigInt(drop);
-    n = (n + unit / 2n) / unit;
-  } else if (drop < 0) {
-    n *= 10n ** BigInt(-drop);
-  }
-  const digits = n.toString().padStart(shown + 1, "0");
-  const whole = digits.slice(0, digits.length - shown);
-  const fraction = digits.slice(digits.length - shown);
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const sign = negative && n !== 0n ? "−" : "";
-  return `${sign}${grouped}${shown > 0 ? `.${fraction}` : ""}`;
+  return INTEGER.test(value) ? formatScaledInteger(BigInt(value), scale, shown) : "–";
 }
 
 /** Wh → "12.345 kWh". */
