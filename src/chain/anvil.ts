@@ -35,6 +35,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Blocks of history a node started with `recentHistoryOnly` keeps. */
+export const RECENT_BLOCKS = 256;
+
 /**
  * Starts anvil as a child process with manual mining (the application mines every block, which is
  * what keeps bursts of transactions from stalling and what the block journal replays). The node keeps
@@ -50,6 +53,13 @@ export async function startAnvil(options: {
   loadState?: string;
   /** Block gas limit (default DEFAULT_BLOCK_GAS_LIMIT): no transaction can ask for more gas. */
   blockGasLimit?: bigint;
+  /** The EVM rules (anvil's `--hardfork`); default anvil's own, the latest. */
+  hardfork?: string;
+  /**
+   * Keep only recent history in memory (the last RECENT_BLOCKS blocks' states and transactions), for a
+   * long simulation; an explorer or indexer needs the full history.
+   */
+  recentHistoryOnly?: boolean;
 }): Promise<EmbeddedNode> {
   const port = options.port ?? (await freePort());
   const child = spawn(
@@ -68,6 +78,10 @@ export async function startAnvil(options: {
       (options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT).toString(),
       "--silent",
       ...(options.loadState ? ["--load-state", options.loadState] : []),
+      ...(options.hardfork ? ["--hardfork", options.hardfork] : []),
+      ...(options.recentHistoryOnly
+        ? ["--prune-history", String(RECENT_BLOCKS), "--transaction-block-keeper", String(RECENT_BLOCKS)]
+        : []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -98,8 +98,8 @@ describe("a caller's gas limit", () => {
     const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
     dirs.push(dir);
     const e = await openEmbeddedChain(dir, genesis, () => {});
-    // The ecrecover precompile: 21,000 + 512 for 128 zero bytes of calldata, then 3,000. 22,280 is the
-    // least a transaction with this calldata may carry (EIP-7623's floor), and too little to run it.
+    // The ecrecover precompile: 21,000 + 512 for 128 zero bytes of calldata, then 3,000. 22,280 covers
+    // the calldata under any rules (Prague's EIP-7623 floor included) and is too little to run it.
     const recover: TxRequest = {
       account: funder,
       to: "0x0000000000000000000000000000000000000001",

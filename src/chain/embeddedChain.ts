@@ -14,7 +14,15 @@ export const EMBEDDED_CHAIN_ID = 31337;
 export const CHECKPOINT_EVERY_BLOCKS = 500;
 
 /** What fixes the chain a replay rebuilds. Chains from before `blockGasLimit` was recorded use the default. */
-type ChainFile = { chainId: number; genesisTimestamp: string; blockGasLimit?: string };
+type ChainFile = { chainId: number; genesisTimestamp: string; blockGasLimit?: string; hardfork?: string };
+
+/**
+ * The EVM rules of a new embedded chain: the contracts are compiled for Cancun. Under Prague (anvil's
+ * default) every block also writes the EIP-2935 block-hash history, and anvil 1.7 rebuilds that growing
+ * storage's trie per block: mining slows from ~0.4 ms to ~11 ms a block over the first 8,191 blocks.
+ * Chains created before keep their rules (no `hardfork` in chain.json: anvil's default).
+ */
+export const EMBEDDED_HARDFORK = "cancun";
 
 export type EmbeddedChainOptions = {
   /** A checkpoint every this many blocks (default CHECKPOINT_EVERY_BLOCKS). */
@@ -24,6 +32,8 @@ export type EmbeddedChainOptions = {
    * over a simulated year (140,000 blocks) checkpoints would cost more than the simulation.
    */
   checkpoints?: boolean;
+  /** Keep only recent blocks in the node's memory (see startAnvil): for simulations, not for a served chain. */
+  recentHistoryOnly?: boolean;
   /**
    * Block gas limit of a new chain (default DEFAULT_BLOCK_GAS_LIMIT); an existing chain keeps its own.
    * Internal: the bench raises it to measure settlements larger than any real block.
@@ -82,6 +92,7 @@ export async function openEmbeddedChain(
       chainId: EMBEDDED_CHAIN_ID,
       genesisTimestamp: genesisTimestamp.toString(),
       blockGasLimit: (options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT).toString(),
+      hardfork: EMBEDDED_HARDFORK,
     };
     writeJsonFileAtomic(chainFile, config);
   }
@@ -92,7 +103,14 @@ export async function openEmbeddedChain(
   const journal = openBlockJournal(join(dataDir, "blocks.jsonl"));
   const head = journal.lastNumber;
   const start = (loadState?: string) =>
-    startAnvil({ chainId: config.chainId, genesisTimestamp: BigInt(config.genesisTimestamp), blockGasLimit, loadState });
+    startAnvil({
+      chainId: config.chainId,
+      genesisTimestamp: BigInt(config.genesisTimestamp),
+      blockGasLimit,
+      loadState,
+      hardfork: config.hardfork,
+      recentHistoryOnly: options.recentHistoryOnly,
+    });
 
   // Rebuild: from the checkpoint when it is readable, covered by the journal and agrees with it.
   const checkpoint = checkpointBlock(checkpointFile);

@@ -111,6 +111,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
   // A day before the run: onboarding takes blocks, each a second later than the one before.
   const embedded = await openEmbeddedChain(join(dir, "chain"), BigInt(bounds.startsAt) - 86_400n, log, {
     checkpoints: false,
+    recentHistoryOnly: true,
   });
   const { chain } = embedded;
   try {
