@@ -33,7 +33,7 @@ const DAYS_PER_YEAR = 365;
  *
  * @example
  * const loaded = await loadScenario("scenarios/quartierstrom.yaml");
- * scenarioRunBounds(loaded.scenario).intervals; // 672
+ * scenarioRunBounds(loaded.scenario).intervals; // 35040: a year of quarter-hours
  */
 export async function loadScenario(path: string): Promise<LoadedScenario> {
   let text: string;
