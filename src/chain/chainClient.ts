@@ -85,8 +85,8 @@ export type ChainClient = {
   /** Moves the chain's clock to at least `timestamp`: mines an empty block (embedded) or waits (external). */
   advanceTo(timestamp: bigint): Promise<void>;
   /**
-   * Sends independent transactions together and returns their receipts. Every one is estimated first,
-   * so a transaction the contract would refuse throws a decoded error and nothing is sent. More than
+   * Sends independent transactions together and returns their receipts. Every one without a `gas` bound
+   * is executed first, so a transaction the contract would refuse throws a decoded error and nothing is sent. More than
    * 500, or more than a block's gas, go in groups, each estimated, sent and mined before the next. On the
    * embedded node a group is mined, block after journalled block, until all of it is in; a transaction its
    * sender cannot pay for fails the send, naming the sender.
@@ -285,8 +285,14 @@ export async function createChainClient(options: CreateChainClientOptions): Prom
     };
     // The embedded node takes a sender's later nonces ahead of earlier ones (it holds them until the gap
     // fills), so a group goes in one batch; an external node gets them one by one, in nonce order.
-    if (journal) await Promise.all(signed.map(submit));
-    else for (const tx of signed) await submit(tx);
+    if (journal) {
+      const refused = (await Promise.allSettled(signed.map(submit))).find((r) => r.status === "rejected");
+      if (refused) {
+        // What the node did take must not slip into a later, unrelated block.
+        await rpc("anvil_dropAllTransactions", []);
+        throw refused.reason;
+      }
+    } else for (const tx of signed) await submit(tx);
     if (journal) await mineUntilIncluded(signed, at);
     const receipts = await Promise.all(
       signed.map(({ hash }) =>

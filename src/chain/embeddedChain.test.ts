@@ -93,6 +93,26 @@ describe("embedded chain", () => {
   }, 60_000);
 });
 
+describe("a group the node refuses in part", () => {
+  it("is dropped whole: what the node took does not slip into a later block", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
+    dirs.push(dir);
+    const e = await openEmbeddedChain(dir, genesis, () => {});
+    const poor = privateKeyToAccount(generatePrivateKey());
+    // With its gas given, the overdraft is not executed first: the node refuses it when it is sent.
+    await expect(
+      e.chain.send([
+        { account: funder, to, value: 1n, abi: [], action: "pay" },
+        { account: poor, to, value: 5n, gas: 21_000n, abi: [], action: "overdraw" },
+      ]),
+    ).rejects.toThrow(/overdraw/);
+    expect(await e.chain.public.request({ method: "txpool_status" } as never)).toEqual({ pending: "0x0", queued: "0x0" });
+    await e.chain.advanceTo((await e.chain.now()) + 1n);
+    expect(await e.chain.public.getBalance({ address: to })).toBe(0n);
+    await e.close();
+  });
+});
+
 describe("a caller's gas limit", () => {
   it("is used as it is, without running the transaction first: too low, it reverts on chain and the send says so", async () => {
     const dir = mkdtempSync(join(tmpdir(), "peergrid-chain-"));
