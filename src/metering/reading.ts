@@ -20,15 +20,7 @@ export type ReadingDomain = { chainId: number; verifyingContract: Address };
 /** A meter's signing key and the address the registry knows it by. */
 export type MeterKey = { address: Address; privateKey: Hex };
 
-/** EIP-712 type of a reading, for wallets and libraries that sign typed data themselves. */
-export const readingTypes = {
-  Reading: [
-    { name: "meter", type: "address" },
-    { name: "interval", type: "uint64" },
-    { name: "exportWh", type: "uint64" },
-    { name: "importWh", type: "uint64" },
-  ],
-} as const;
+export { readingTypes } from "./readingTypes.ts";
 
 const READING_TYPEHASH = toBytes(keccak256(toBytes("Reading(address meter,uint64 interval,uint64 exportWh,uint64 importWh)")));
 const U64_MAX = 2n ** 64n - 1n;

@@ -15,6 +15,7 @@ import {
 } from "../chain/market.ts";
 import { type EnergyClaim, energyClaims, settlementArgs } from "../chain/settlementData.ts";
 import type { Delivery } from "../core/bilateral.ts";
+import type { Fill } from "../core/clearing.ts";
 import { intervalBounds } from "../core/interval.ts";
 import { clearZonal, type ZoneResult } from "../core/zonalClearing.ts";
 import type { SettledEntry } from "../indexer/settlementRecord.ts";
@@ -247,10 +248,10 @@ export function createKeeper(options: KeeperOptions): Keeper {
       maxReadingsTxGas: readings.maxGas,
       settlementGas: receipt.gasUsed,
       rejectedReadings: readings.rejected,
+      // settlementArgs checked that fill i is reading i's meter.
       settled: recorded.map((r, i) => {
-        const fill = clearing.fills[i];
-        if (fill?.meterId !== r.meterId) throw new Error(`interval ${interval}: fill ${i} is not meter ${r.meterId}'s`);
-        return { ...r, soldWh: fill.soldWh, boughtWh: fill.boughtWh };
+        const { soldWh, boughtWh } = clearing.fills[i] as Fill;
+        return { ...r, soldWh, boughtWh };
       }),
     };
   }

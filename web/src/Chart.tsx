@@ -1,7 +1,25 @@
 // Small SVG charts: they scale with the page (viewBox), need no library, and carry their data as a
 // table for screen readers. Values are numbers for drawing only; labels come formatted from the caller.
 
+import { kwh, pricePerKwh, toPlot } from "./format.ts";
+
 export type Series = { name: string; color: string; values: number[]; labels: string[] };
+
+/** A series of energies (Wh as decimal strings): drawn in kWh, labelled exactly. */
+export const kwhSeries = (name: string, color: string, wh: readonly string[]): Series => ({
+  name,
+  color,
+  values: wh.map((v) => toPlot(v, 3)),
+  labels: wh.map((v) => kwh(v)),
+});
+
+/** A series of prices (micro-credits per kWh as decimal strings): drawn in credits/kWh, labelled exactly. */
+export const priceSeries = (name: string, color: string, microPerKwh: readonly string[]): Series => ({
+  name,
+  color,
+  values: microPerKwh.map((v) => toPlot(v, 6)),
+  labels: microPerKwh.map((v) => pricePerKwh(v)),
+});
 
 type ChartProps = {
   title: string;

@@ -1,6 +1,6 @@
 import { useRef } from "react";
 import { get, type Interval, type Kpis, type Leaderboard, type ZoneLimits, type ZoneResult } from "../api.ts";
-import { Chart } from "../Chart.tsx";
+import { Chart, kwhSeries, priceSeries } from "../Chart.tsx";
 import { clock, credits, formatScaled, kwh, percentBps, pricePerKwh, ratioBps, sum, toPlot } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
@@ -99,12 +99,11 @@ export function Community() {
                 unit="kWh"
                 categories={categories}
                 series={[
-                  {
-                    name: "Traded locally",
-                    color: "#b45309",
-                    values: series.map((i) => toPlot(localOf(i), 3)),
-                    labels: series.map((i) => kwh(localOf(i))),
-                  },
+                  kwhSeries(
+                    "Traded locally",
+                    "#b45309",
+                    series.map((i) => localOf(i)),
+                  ),
                 ]}
               />
               <Chart
@@ -114,24 +113,21 @@ export function Community() {
                 unit="cr/kWh"
                 categories={categories}
                 series={[
-                  {
-                    name: "Clearing price",
-                    color: "#1d4ed8",
-                    values: series.map((i) => toPlot(i.priceMicroPerKwh, 6)),
-                    labels: series.map((i) => pricePerKwh(i.priceMicroPerKwh)),
-                  },
-                  {
-                    name: "Retail tariff",
-                    color: "#991b1b",
-                    values: series.map((i) => toPlot(i.retailMicroPerKwh, 6)),
-                    labels: series.map((i) => pricePerKwh(i.retailMicroPerKwh)),
-                  },
-                  {
-                    name: "Feed-in tariff",
-                    color: "#4b5563",
-                    values: series.map((i) => toPlot(i.feedInMicroPerKwh, 6)),
-                    labels: series.map((i) => pricePerKwh(i.feedInMicroPerKwh)),
-                  },
+                  priceSeries(
+                    "Clearing price",
+                    "#1d4ed8",
+                    series.map((i) => i.priceMicroPerKwh),
+                  ),
+                  priceSeries(
+                    "Retail tariff",
+                    "#991b1b",
+                    series.map((i) => i.retailMicroPerKwh),
+                  ),
+                  priceSeries(
+                    "Feed-in tariff",
+                    "#4b5563",
+                    series.map((i) => i.feedInMicroPerKwh),
+                  ),
                 ]}
               />
             </section>

@@ -10,8 +10,8 @@ import {
   type Statement,
   type Trade,
 } from "../api.ts";
-import { Chart } from "../Chart.tsx";
-import { clock, credits, dateTime, kwh, pricePerKwh, shortHex, toPlot } from "../format.ts";
+import { Chart, kwhSeries } from "../Chart.tsx";
+import { clock, credits, dateTime, kwh, pricePerKwh, shortHex } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
@@ -157,20 +157,7 @@ function IntervalChart({ data, me, tz }: { data: HouseholdData; me: string; tz: 
         kind="bar"
         unit="kWh"
         categories={intervals.map((i) => clock(i.startsAt, tz))}
-        series={[
-          {
-            name: "Sold to neighbours",
-            color: "#b45309",
-            values: soldWh.map((v) => toPlot(v, 3)),
-            labels: soldWh.map((v) => kwh(v)),
-          },
-          {
-            name: "Bought from neighbours",
-            color: "#1d4ed8",
-            values: boughtWh.map((v) => toPlot(v, 3)),
-            labels: boughtWh.map((v) => kwh(v)),
-          },
-        ]}
+        series={[kwhSeries("Sold to neighbours", "#b45309", soldWh), kwhSeries("Bought from neighbours", "#1d4ed8", boughtWh)]}
       />
     </section>
   );

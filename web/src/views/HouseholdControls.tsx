@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { type AccountInterval, type Call, describeError, type Profile, type Session, type StandingOrder } from "../api.ts";
-import { Chart } from "../Chart.tsx";
-import { clock, kwh, parseScaled, pricePerKwh, toInput, toPlot } from "../format.ts";
+import { Chart, kwhSeries } from "../Chart.tsx";
+import { clock, kwh, parseScaled, pricePerKwh, toInput } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import { ErrorBox, Loading, Stat, type WriteState, WriteStatus } from "../ui.tsx";
 import { energyMarketAbi, signAndRelay, signingSupport } from "../wallet.ts";
@@ -224,12 +224,7 @@ export function ProductionChart({ rows, tz }: { rows: AccountInterval[]; tz: str
   const today = sorted.filter((r) => day(r) === latestDay);
   const categories = today.map((r) => clock(r.startsAt, tz));
   const last = sorted[sorted.length - 1] as AccountInterval;
-  const series = (name: string, color: string, pick: (r: AccountInterval) => string) => ({
-    name,
-    color,
-    values: today.map((r) => toPlot(pick(r), 3)),
-    labels: today.map((r) => kwh(pick(r))),
-  });
+  const series = (name: string, color: string, pick: (r: AccountInterval) => string) => kwhSeries(name, color, today.map(pick));
   return (
     <section className="card" aria-labelledby="production-title" data-testid="production">
       <h2 id="production-title">

@@ -1,6 +1,6 @@
 import { useRef, useState } from "react";
 import { get, type Interval } from "../api.ts";
-import { Chart } from "../Chart.tsx";
+import { Chart, kwhSeries, priceSeries } from "../Chart.tsx";
 import { clock, dateTime, kwh, percentBps, pricePerKwh, ratioBps, shortHex, sum, toPlot } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
@@ -65,12 +65,11 @@ export function Market() {
               unit="/kWh"
               categories={ascending.map((i) => clock(i.startsAt, tz))}
               series={[
-                {
-                  name: "Clearing price",
-                  color: "#6d28d9",
-                  values: ascending.map((i) => toPlot(i.priceMicroPerKwh, 6)),
-                  labels: ascending.map((i) => pricePerKwh(i.priceMicroPerKwh)),
-                },
+                priceSeries(
+                  "Clearing price",
+                  "#6d28d9",
+                  ascending.map((i) => i.priceMicroPerKwh),
+                ),
               ]}
               references={[
                 { name: "retail", value: toPlot(latest.retailMicroPerKwh, 6), color: "#b91c1c" },
@@ -84,24 +83,21 @@ export function Market() {
               unit="kWh"
               categories={ascending.map((i) => clock(i.startsAt, tz))}
               series={[
-                {
-                  name: "Traded locally",
-                  color: "#1d4ed8",
-                  values: ascending.map((i) => toPlot(sum([i.tradedWh, i.bilateralWh]), 3)),
-                  labels: ascending.map((i) => kwh(sum([i.tradedWh, i.bilateralWh]))),
-                },
-                {
-                  name: "To the grid",
-                  color: "#15803d",
-                  values: ascending.map((i) => toPlot(i.toGridWh, 3)),
-                  labels: ascending.map((i) => kwh(i.toGridWh)),
-                },
-                {
-                  name: "From the grid",
-                  color: "#b91c1c",
-                  values: ascending.map((i) => toPlot(i.fromGridWh, 3)),
-                  labels: ascending.map((i) => kwh(i.fromGridWh)),
-                },
+                kwhSeries(
+                  "Traded locally",
+                  "#1d4ed8",
+                  ascending.map((i) => sum([i.tradedWh, i.bilateralWh])),
+                ),
+                kwhSeries(
+                  "To the grid",
+                  "#15803d",
+                  ascending.map((i) => i.toGridWh),
+                ),
+                kwhSeries(
+                  "From the grid",
+                  "#b91c1c",
+                  ascending.map((i) => i.fromGridWh),
+                ),
               ]}
             />
           </section>

@@ -1,19 +1,10 @@
 import { type Address, compactSignatureToSignature, type Hex, recoverTypedDataAddress } from "viem";
+import { readingTypes } from "../../../src/metering/readingTypes.ts";
 import { get, type ReadingDomainJson, type SignedReadingJson, type TradeDetail } from "../api.ts";
 import { credits, kwh, pricePerKwh } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, Loading } from "../ui.tsx";
-
-/** EIP-712 type of a meter reading, as src/metering/reading.ts and the market contract define it. */
-export const readingTypes = {
-  Reading: [
-    { name: "meter", type: "address" },
-    { name: "interval", type: "uint64" },
-    { name: "exportWh", type: "uint64" },
-    { name: "importWh", type: "uint64" },
-  ],
-} as const;
 
 export type Verification = { ok: true; recovered: string } | { ok: false; recovered?: string; reason: string };
 
