@@ -112,6 +112,8 @@ async function runMarket(command: "start" | "serve", argv: string[], io: Command
       gateway: community.gateway,
       settler: community.keeper,
       readingDelaySeconds: schedule.keeperDelaySeconds,
+      // The gateway stores only readings whose signatures it checked.
+      verifiedReadings: true,
       // The demo's meters publish to the gateway as the interval ends; the keeper takes what it stored.
       readings: async (interval) => {
         if (!demoMeters) return gateway.readingsFor(interval);

@@ -1,5 +1,5 @@
 import { type Hex, keccak256, type PrivateKeyAccount, toHex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { localAccount } from "../chain/localAccount.ts";
 import type { StandingOrder, Tariffs } from "../core/clearing.ts";
 import { type MeterKey, meterKey, type ReadingDomain, type SignedReading, signReading } from "../metering/reading.ts";
 import { createHouseholds, type HouseholdProfile } from "../sim/household.ts";
@@ -41,7 +41,7 @@ export function demoPrivateKey(seed: string, label: string): Hex {
 }
 
 function demoKey(seed: string, label: string): PrivateKeyAccount {
-  return privateKeyToAccount(demoPrivateKey(seed, label));
+  return localAccount(demoPrivateKey(seed, label));
 }
 
 /** A price in [from, to] picked deterministically from (seed, label). */

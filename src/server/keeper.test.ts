@@ -277,6 +277,38 @@ describe("keeper against the embedded chain", () => {
     expect(logged.join()).toContain("registered after the interval started");
   }, 60_000);
 
+  it("leaves out a forged reading and one for another interval, unless its source vouches for them", async () => {
+    const keeperWith = (verifiedReadings: boolean, logged: string[]) =>
+      createKeeper({
+        chain: c.chain,
+        deployment: c.deployment,
+        gateway: c.community.gateway,
+        settler: c.community.keeper,
+        verifiedReadings,
+        log: (m) => logged.push(m),
+        readings: (i) => {
+          const [first, ...rest] = demoReadings(c.community, domain(), c.timeline, i);
+          const forged = { ...(first as SignedReading), exportWh: (first as SignedReading).exportWh + 1n };
+          const early = demoReadings(c.community, domain(), c.timeline, i - 1n)[1] as SignedReading;
+          return [forged, early, ...rest.slice(1)];
+        },
+      });
+    const logged: string[] = [];
+    const interval = await readNextIntervalToSettle(c.chain, c.deployment);
+    const report = await keeperWith(false, logged).closeInterval(interval);
+    expect(report.rejectedReadings).toBe(2);
+    expect(report.meters).toBe(c.community.households.length - 2);
+    expect(logged.join("\n")).toMatch(/bad signature[\s\S]*it is for interval/);
+
+    // A source that claims to have checked its readings is believed: the contract refuses the forged one
+    // and, with it, the batch; nothing of it is recorded.
+    const next = interval + 1n;
+    const vouched = await keeperWith(true, []).closeInterval(next).catch((e: unknown) => e);
+    expect(vouched).toBeInstanceOf(ContractRevertError);
+    expect((vouched as ContractRevertError).errorName).toBe("InvalidReadingSignature");
+    expect((await readBook(c.chain, c.deployment, next)).count).toBe(0);
+  }, 60_000);
+
   it("refuses an order without funds and an invalid clearing, and changes nothing", async () => {
     const newcomer = privateKeyToAccount(generatePrivateKey());
     const op = c.community.operator;

@@ -16,6 +16,7 @@ import { type Deployment, deployPeerGrid } from "../chain/deploy.ts";
 import { openEmbeddedChain } from "../chain/embeddedChain.ts";
 import { PeerGridError } from "../chain/errors.ts";
 import { communityCreditAbi, energyMarketAbi } from "../chain/generated/contracts.ts";
+import { localAccount } from "../chain/localAccount.ts";
 import { callTx, readAccounts, readMeters } from "../chain/market.ts";
 import type { StandingOrder, Tariffs } from "../core/clearing.ts";
 import { UNLIMITED_WH } from "../core/zonalClearing.ts";
@@ -84,7 +85,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
     retailMicroPerKwh: scenario.tariffs.retailMicroPerKwh,
   };
   const households = resolveHouseholds(scenario, bounds.intervalSeconds);
-  const key = (label: string) => privateKeyToAccount(demoPrivateKey(scenario.seed, label));
+  const key = (label: string) => localAccount(demoPrivateKey(scenario.seed, label));
   const orders: StandingOrder[] = households.map((h) =>
     initialOrder(h.meta.strategy, tariffs, scenario.agents, scenario.seed, h.meta.index),
   );
@@ -149,6 +150,8 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       settler: community.keeper,
       readings: (i) => pending.get(i) ?? [],
       clockBeforeReadings: false,
+      // The run signs its own readings.
+      verifiedReadings: true,
       log,
     });
 
