@@ -303,7 +303,9 @@ describe("keeper against the embedded chain", () => {
     // A source that claims to have checked its readings is believed: the contract refuses the forged one
     // and, with it, the batch; nothing of it is recorded.
     const next = interval + 1n;
-    const vouched = await keeperWith(true, []).closeInterval(next).catch((e: unknown) => e);
+    const vouched = await keeperWith(true, [])
+      .closeInterval(next)
+      .catch((e: unknown) => e);
     expect(vouched).toBeInstanceOf(ContractRevertError);
     expect((vouched as ContractRevertError).errorName).toBe("InvalidReadingSignature");
     expect((await readBook(c.chain, c.deployment, next)).count).toBe(0);
