@@ -84,7 +84,7 @@ export async function onboardDemoCommunity(chain: ChainClient, deployment: Deplo
   const escrow = await Promise.all(
     deposits.map((d) => read({ address: deployment.market, abi: energyMarketAbi, functionName: "balanceOf", args: [d.account] })),
   );
-  const missing = deposits.filter((_, i) => escrow[i] === 0n);
+  const missing = deposits.filter((d, i) => escrow[i] === 0n && d.amount > 0n);
   if (missing.length > 0) {
     const total = missing.reduce((s, d) => s + d.amount, 0n);
     await chain.send([
@@ -105,7 +105,15 @@ export async function onboardDemoCommunity(chain: ChainClient, deployment: Deplo
   ).map((a) => a.order);
   await chain.send(
     households
-      .filter((h, i) => orders[i]?.maxBuyWh !== h.order.maxBuyWh || orders[i]?.bidMicroPerKwh !== h.order.bidMicroPerKwh)
+      .filter((h, i) => {
+        const o = orders[i];
+        return (
+          o?.askMicroPerKwh !== h.order.askMicroPerKwh ||
+          o.maxSellWh !== h.order.maxSellWh ||
+          o.bidMicroPerKwh !== h.order.bidMicroPerKwh ||
+          o.maxBuyWh !== h.order.maxBuyWh
+        );
+      })
       .map((h) => callTx(h.account, deployment.market, energyMarketAbi, "setStandingOrder", [h.order])),
   );
 }

@@ -140,4 +140,16 @@ describe("simulate", () => {
     expect(summaryJson(again)).toBe(summaryJson(result));
     expect(again.intervals).toEqual(result.intervals);
   }, 120_000);
+
+  it("gives the same result when it moves to a new chain every 10 intervals", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "peergrid-simulate-chains-"));
+    try {
+      const split = await simulate(await loadScenario(file), { intervalsPerChain: 10, dataDir });
+      expect((await readdir(dataDir)).sort()).toEqual(["chain-1", "chain-2", "chain-3"]);
+      expect(summaryJson(split)).toBe(summaryJson(result));
+      expect(split.intervals).toEqual(result.intervals);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -23,7 +23,7 @@ import { UNLIMITED_WH } from "../core/zonalClearing.ts";
 import { type DemoCommunity, demoPrivateKey } from "../demo/demoCommunity.ts";
 import { fundDemoAccounts, onboardDemoCommunity } from "../demo/onboardDemoCommunity.ts";
 import { settlementRecord } from "../indexer/settlementRecord.ts";
-import { meterKey, type SignedReading, signReading } from "../metering/reading.ts";
+import { type MeterKey, meterKey, type SignedReading, signReading } from "../metering/reading.ts";
 import { createKeeper, readingsGasLimit, settlementGasLimit } from "../server/keeper.ts";
 import { type AgentOutcome, initialOrder, reprice, sameOrder } from "./agents.ts";
 import { batteryStep } from "./battery.ts";
@@ -39,8 +39,13 @@ import { resolveHouseholds, type SimHousehold } from "./simHouseholds.ts";
 import { formatLocal, utcOffsetMinutesIn } from "./timeZone.ts";
 
 export type SimulateOptions = {
-  /** Where the embedded chain is kept; default a temporary directory, removed at the end. */
+  /** Where the embedded chains are kept; default a temporary directory, removed at the end. */
   dataDir?: string;
+  /**
+   * Intervals run on one chain before the run moves to a new one (default CHAIN_DAYS' worth). The result
+   * does not depend on it (test); only the speed does.
+   */
+  intervalsPerChain?: number;
   /** Called after every settled interval. */
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Stops the run before its next interval (Ctrl-C); the chain is closed and a temporary directory removed. */
@@ -53,6 +58,14 @@ function checkNotAborted(signal: AbortSignal | undefined, done: number, total: n
     throw new PeerGridError(`the simulation was interrupted after ${done} of ${total} intervals; nothing was written`);
   }
 }
+
+/**
+ * Days of intervals on one chain. anvil 1.7 rehashes all of a chain's storage for every block, and the
+ * market keeps three words per interval, so a block costs more the longer a chain runs (2 ms at the start,
+ * ~40 ms after a year of one interval's words). A new chain every week, onboarded with the households'
+ * orders and escrow, keeps every block as cheap as the first week's.
+ */
+export const CHAIN_DAYS = 7;
 
 /** The grid account's opening escrow: it pays feed-in before retail payments come back. */
 const GRID_DEPOSIT_MICRO = 1_000_000_000_000n;
@@ -89,73 +102,99 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
   const orders: StandingOrder[] = households.map((h) =>
     initialOrder(h.meta.strategy, tariffs, scenario.agents, scenario.seed, h.meta.index),
   );
-  const community: DemoCommunity = {
-    seed: scenario.seed,
+  const accounts = {
     operator: key("operator"),
     gateway: key("gateway"),
     keeper: key("keeper"),
     grid: key("grid"),
-    gridDepositMicro: GRID_DEPOSIT_MICRO,
-    households: households.map((h, i) => ({
-      profile: h.profile,
-      account: key(`household:${i}`),
-      meter: meterKey(demoPrivateKey(scenario.seed, `meter:${i}`)),
-      zone: h.meta.zone,
-      order: orders[i] as StandingOrder,
-      depositMicro: scenario.depositMicro,
-    })),
+    households: households.map((_, i) => key(`household:${i}`)),
+    meters: households.map((_, i) => meterKey(demoPrivateKey(scenario.seed, `meter:${i}`))),
+  };
+  const owners = accounts.households.map((a) => a.address);
+  // What each household paid into its escrow, and the escrow the simulation booked for it.
+  const deposited = households.map(() => scenario.depositMicro);
+  const totals: HouseholdTotals[] = households.map(() => emptyTotals());
+  const escrow = (i: number) => {
+    const t = totals[i] as HouseholdTotals;
+    return (deposited[i] as bigint) + t.earnedMicro - t.paidMicro;
   };
 
   checkNotAborted(options.signal, 0, bounds.intervals);
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "peergrid-sim-"));
   const firstInterval = BigInt(bounds.startsAt) / intervalSeconds;
-  // A day before the run: onboarding takes blocks, each a second later than the one before.
-  const embedded = await openEmbeddedChain(join(dir, "chain"), BigInt(bounds.startsAt) - 86_400n, log, {
-    checkpoints: false,
-    recentHistoryOnly: true,
-  });
-  const { chain } = embedded;
-  try {
-    const funder = privateKeyToAccount(ANVIL_DEV_KEY);
-    await fundDemoAccounts(chain, funder, community);
-    await fundRun(chain, funder, community, bounds.intervals, scenario.zones.length);
-    const deployment = await deployPeerGrid(chain, {
-      operator: community.operator,
-      gridAccount: community.grid.address,
-      gateway: community.gateway.address,
-      intervalSeconds,
-      readingWindowSeconds: intervalSeconds / 3n,
-      firstInterval,
-      tariffs,
-    });
-    await setZones(chain, deployment, community, scenario);
-    await onboardDemoCommunity(chain, deployment, community);
-    const owners = community.households.map((h) => h.account.address);
-    const meterIds = (
-      await readMeters(
+  const perChain = options.intervalsPerChain ?? Math.ceil((CHAIN_DAYS * 86_400) / bounds.intervalSeconds);
+  const chains = Math.ceil(bounds.intervals / perChain);
+  // The readings the run signed, by interval, for the keeper to take.
+  const pending = new Map<bigint, SignedReading[]>();
+
+  /**
+   * A new chain for the intervals from `from` on: the contracts deployed and the households onboarded with
+   * their standing orders and escrow as the previous chain left them.
+   */
+  async function openChain(from: number) {
+    const community: DemoCommunity = {
+      seed: scenario.seed,
+      ...accounts,
+      gridDepositMicro: GRID_DEPOSIT_MICRO,
+      households: households.map((h, i) => ({
+        profile: h.profile,
+        account: accounts.households[i] as PrivateKeyAccount,
+        meter: accounts.meters[i] as MeterKey,
+        zone: h.meta.zone,
+        order: orders[i] as StandingOrder,
+        depositMicro: escrow(i),
+      })),
+    };
+    const startsAt = BigInt(bounds.startsAt + from * bounds.intervalSeconds);
+    const chainDir = join(
+      dir,
+      chains === 1 ? "chain" : `chain-${String(from / perChain + 1).padStart(String(chains).length, "0")}`,
+    );
+    // A day before its first interval: onboarding takes blocks, each a second later than the one before.
+    const embedded = await openEmbeddedChain(chainDir, startsAt - 86_400n, log, { checkpoints: false, recentHistoryOnly: true });
+    try {
+      const { chain } = embedded;
+      const funder = privateKeyToAccount(ANVIL_DEV_KEY);
+      await fundDemoAccounts(chain, funder, community);
+      await fundRun(chain, funder, community, Math.min(perChain, bounds.intervals - from), scenario.zones.length);
+      const deployment = await deployPeerGrid(chain, {
+        operator: community.operator,
+        gridAccount: community.grid.address,
+        gateway: community.gateway.address,
+        intervalSeconds,
+        readingWindowSeconds: intervalSeconds / 3n,
+        firstInterval: startsAt / intervalSeconds,
+        tariffs,
+      });
+      await setZones(chain, deployment, community, scenario);
+      await onboardDemoCommunity(chain, deployment, community);
+      const meterIds = (
+        await readMeters(
+          chain,
+          deployment,
+          accounts.meters.map((m) => m.address),
+        )
+      ).map((m) => m.meterId);
+      const keeper = createKeeper({
         chain,
         deployment,
-        community.households.map((h) => h.meter.address),
-      )
-    ).map((m) => m.meterId);
-    const householdOfMeter = new Map(meterIds.map((id, i) => [id, i]));
-    const deposited = households.map(() => scenario.depositMicro);
+        gateway: accounts.gateway,
+        settler: accounts.keeper,
+        readings: (i) => pending.get(i) ?? [],
+        clockBeforeReadings: false,
+        // The run signs its own readings.
+        verifiedReadings: true,
+        log,
+      });
+      return { embedded, chain, deployment, keeper, householdOfMeter: new Map(meterIds.map((id, i) => [id, i])) };
+    } catch (error) {
+      await embedded.close();
+      throw error;
+    }
+  }
 
-    const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
-    const pending = new Map<bigint, SignedReading[]>();
-    const keeper = createKeeper({
-      chain,
-      deployment,
-      gateway: community.gateway,
-      settler: community.keeper,
-      readings: (i) => pending.get(i) ?? [],
-      clockBeforeReadings: false,
-      // The run signs its own readings.
-      verifiedReadings: true,
-      log,
-    });
-
-    const totals: HouseholdTotals[] = households.map(() => emptyTotals());
+  let open: Awaited<ReturnType<typeof openChain>> | undefined;
+  try {
     const stored = households.map(() => 0n);
     const outcomes = households.map(zeroOutcome);
     const lastZonePrice = new Map<number, bigint>();
@@ -166,6 +205,16 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
 
     for (let k = 0; k < bounds.intervals; k++) {
       checkNotAborted(options.signal, k, bounds.intervals);
+      if (k % perChain === 0) {
+        if (open) {
+          await checkEscrow(open.chain, open.deployment, owners, deposited, totals);
+          await open.embedded.close();
+          open = undefined;
+        }
+        open = await openChain(k);
+      }
+      const { chain, deployment, keeper, householdOfMeter } = open as NonNullable<typeof open>;
+      const domain = { chainId: chain.chainId, verifyingContract: deployment.market };
       const interval = firstInterval + BigInt(k);
       const startsAt = bounds.startsAt + k * bounds.intervalSeconds;
       const secondOfDay = localDateTime(startsAt, utcOffsetMinutesIn(scenario.location.timeZone, startsAt)).secondOfDay;
@@ -181,9 +230,9 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       });
       pending.set(
         interval,
-        community.households.map((h, i) => {
+        accounts.meters.map((meter, i) => {
           const { exportWh, importWh } = physical[i] as MeteredEnergy;
-          return signReading(h.meter, domain, { interval, exportWh, importWh });
+          return signReading(meter, domain, { interval, exportWh, importWh });
         }),
       );
       const report = await keeper.closeInterval(interval);
@@ -236,16 +285,16 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
 
       if ((k + 1) % repriceEveryIntervals === 0 && k + 1 < bounds.intervals) {
         period++;
-        orderGas += await topUp(chain, deployment, community.operator, owners, deposited, scenario.depositMicro);
+        orderGas += await topUp(chain, deployment, accounts.operator, owners, deposited, scenario.depositMicro);
         const changes: TxRequest[] = [];
-        for (const [i, h] of community.households.entries()) {
+        for (const [i, account] of accounts.households.entries()) {
           const { strategy } = (households[i] as SimHousehold).meta;
           const last = orders[i] as StandingOrder;
           const next = reprice(strategy, last, outcomes[i], tariffs, scenario.agents, scenario.seed, i, period);
           outcomes[i] = zeroOutcome();
           if (sameOrder(next, last)) continue;
           orders[i] = next;
-          changes.push(callTx(h.account, deployment.market, energyMarketAbi, "setStandingOrder", [next]));
+          changes.push(callTx(account, deployment.market, energyMarketAbi, "setStandingOrder", [next]));
         }
         const receipts = await chain.send(changes);
         orderGas += receipts.reduce((s, r) => s + r.gasUsed, 0n);
@@ -253,7 +302,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       options.onProgress?.({ done: k + 1, total: bounds.intervals });
     }
 
-    await checkEscrow(chain, deployment, owners, deposited, totals);
+    if (open) await checkEscrow(open.chain, open.deployment, owners, deposited, totals);
     const summaries = households.map((h, i) => householdSummary(h.meta, totals[i] as HouseholdTotals, intervalSeconds));
     return {
       scenario: {
@@ -274,7 +323,7 @@ export async function simulate(loaded: LoadedScenario, options: SimulateOptions 
       intervals,
     };
   } finally {
-    await embedded.close();
+    await open?.embedded.close();
     if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
   }
 }
