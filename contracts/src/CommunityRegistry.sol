@@ -88,6 +88,22 @@ contract CommunityRegistry is ICommunityRegistry, AccessControl {
     }
 
     /// @inheritdoc ICommunityRegistry
+    function reactivateMeter(uint32 meterId) external onlyRole(OPERATOR_ROLE) {
+        address signer = _signerOf[meterId];
+        if (signer == address(0)) revert UnknownMeterId(meterId);
+        Meter storage m = _meters[signer];
+        if (m.active) return;
+        Participant storage p = _participants[m.owner];
+        if (!p.active) revert ParticipantInactive(m.owner);
+        if (p.meterId != 0) revert ParticipantAlreadyHasMeter(m.owner, p.meterId);
+        m.active = true;
+        // From now, as a new registration: the intervals in between may have been reported by a replacement.
+        m.registeredAt = uint32(block.timestamp);
+        p.meterId = meterId;
+        emit MeterReactivated(meterId);
+    }
+
+    /// @inheritdoc ICommunityRegistry
     function participant(address account) external view returns (Participant memory) {
         return _participants[account];
     }

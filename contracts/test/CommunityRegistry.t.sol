@@ -270,6 +270,81 @@ contract CommunityRegistryTest is Test {
         vm.assertTrue(registry.meter(1).active, "still active");
     }
 
+    // ------------------------------------------------------------------ reactivateMeter
+
+    function test_reactivateMeter_reactivatesFromNowAndEmits() public {
+        registry.registerParticipant(alice, 1);
+        vm.warp(1_767_225_600);
+        registry.registerMeter(signerA, alice, 1);
+        registry.deactivateMeter(1);
+        vm.warp(1_767_229_200);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ICommunityRegistry.MeterReactivated(1);
+        registry.reactivateMeter(1);
+        ICommunityRegistry.Meter memory m = registry.meter(1);
+        vm.assertTrue(m.active, "active again");
+        vm.assertEq(m.registeredAt, 1_767_229_200, "reports from the reactivation on");
+        vm.assertEq(m.owner, alice, "owner kept");
+        vm.assertEq(m.meterId, 1, "id kept");
+        vm.assertEq(registry.participant(alice).meterId, 1, "the participant's meter again");
+        vm.assertEq(registry.meterCount(), 1, "no new meter");
+        // and it can be paused again
+        registry.deactivateMeter(1);
+        vm.assertFalse(registry.meter(1).active, "paused again");
+    }
+
+    function test_reactivateMeter_isIdempotentWithoutEvent() public {
+        registry.registerParticipant(alice, 1);
+        vm.warp(1_767_225_600);
+        registry.registerMeter(signerA, alice, 1);
+        vm.warp(1_767_229_200);
+        vm.recordLogs();
+        registry.reactivateMeter(1);
+        vm.assertEq(vm.getRecordedLogs().length, 0, "no event");
+        vm.assertEq(registry.meter(1).registeredAt, 1_767_225_600, "registration time unchanged");
+    }
+
+    function test_reactivateMeter_revertsParticipantAlreadyHasMeter() public {
+        registry.registerParticipant(alice, 1);
+        registry.registerMeter(signerA, alice, 1);
+        registry.deactivateMeter(1);
+        registry.registerMeter(signerB, alice, 1);
+        vm.expectRevert(abi.encodeWithSelector(ICommunityRegistry.ParticipantAlreadyHasMeter.selector, alice, 2));
+        registry.reactivateMeter(1);
+        vm.assertFalse(registry.meter(1).active, "still inactive");
+        vm.assertEq(registry.participant(alice).meterId, 2, "replacement kept");
+        // once the replacement is deactivated, the old meter may come back
+        registry.deactivateMeter(2);
+        registry.reactivateMeter(1);
+        vm.assertEq(registry.participant(alice).meterId, 1, "old meter back");
+    }
+
+    function test_reactivateMeter_revertsParticipantInactive() public {
+        registry.registerParticipant(alice, 1);
+        registry.registerMeter(signerA, alice, 1);
+        registry.deactivateMeter(1);
+        registry.setParticipantActive(alice, false);
+        vm.expectRevert(abi.encodeWithSelector(ICommunityRegistry.ParticipantInactive.selector, alice));
+        registry.reactivateMeter(1);
+        vm.assertFalse(registry.meter(1).active, "still inactive");
+        vm.assertEq(registry.participant(alice).meterId, 0, "no meter");
+    }
+
+    function test_reactivateMeter_revertsUnknownMeterId() public {
+        vm.expectRevert(abi.encodeWithSelector(ICommunityRegistry.UnknownMeterId.selector, 3));
+        registry.reactivateMeter(3);
+    }
+
+    function test_reactivateMeter_revertsWrongRole() public {
+        registry.registerParticipant(alice, 1);
+        registry.registerMeter(signerA, alice, 1);
+        registry.deactivateMeter(1);
+        _expectUnauthorized(alice, OPERATOR_ROLE);
+        vm.prank(alice);
+        registry.reactivateMeter(1);
+        vm.assertFalse(registry.meter(1).active, "still inactive");
+    }
+
     // ------------------------------------------------------------------ views
 
     function test_meter_revertsUnknownMeterId() public {

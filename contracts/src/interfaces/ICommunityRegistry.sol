@@ -24,8 +24,9 @@ interface ICommunityRegistry {
     /// @param zone grid zone, copied from the owner when the meter was registered
     /// @param source what produces the exported energy (see SOURCE_* constants)
     /// @param active whether readings signed by this meter are accepted
-    /// @param registeredAt when the meter was registered: it can only report intervals that start later,
-    /// so a replacement meter never reports an interval its predecessor may have reported
+    /// @param registeredAt when the meter was registered or last reactivated: it can only report intervals that
+    /// start later, so a replacement meter never reports an interval its predecessor may have reported, nor a
+    /// reactivated meter one its replacement may have reported
     /// @dev Exactly one storage slot (160 + 32 + 16 + 8 + 8 + 32 bits), keyed by the signing address: a
     /// reading names its meter by that address, so verifying it costs one storage read in the registry.
     struct Meter {
@@ -64,6 +65,8 @@ interface ICommunityRegistry {
     event MeterRegistered(uint32 indexed meterId, address indexed signer, address indexed owner, uint16 zone, uint8 source);
     /// @notice A meter was deactivated; its readings are refused from now on.
     event MeterDeactivated(uint32 indexed meterId);
+    /// @notice A deactivated meter was reactivated; it reports again from the next interval that starts.
+    event MeterReactivated(uint32 indexed meterId);
 
     /// @notice Onboards `account` in grid `zone`. Operator only.
     function registerParticipant(address account, uint16 zone) external;
@@ -77,6 +80,11 @@ interface ICommunityRegistry {
 
     /// @notice Deactivates a meter (replaced, broken or compromised). Operator only.
     function deactivateMeter(uint32 meterId) external;
+
+    /// @notice Reactivates a deactivated meter (paused, or repaired) as its owner's meter again, from now: its
+    /// `registeredAt` becomes the current time, so it reports only intervals that start later. Its owner must be
+    /// active and have no other active meter. Operator only; does nothing when the meter is active.
+    function reactivateMeter(uint32 meterId) external;
 
     /// @notice The participant record of `account` (zero when unknown).
     function participant(address account) external view returns (Participant memory);
