@@ -137,6 +137,7 @@ const functionOfEvent: Record<string, string> = {
   "registry.ParticipantStatusChanged": "setParticipantActive",
   "registry.MeterRegistered": "registerMeter",
   "registry.MeterDeactivated": "deactivateMeter",
+  "registry.MeterReactivated": "reactivateMeter",
   "registry.RoleGranted": "grantRole",
   "market.ReadingsRecorded": "submitReadings",
   "market.StandingOrderSet": "setStandingOrder",

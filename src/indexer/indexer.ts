@@ -158,6 +158,13 @@ export function createIndexer(options: IndexerOptions): Indexer {
       await writeCursor(tx, cursor, ancestor);
       for (const table of indexedTables) await tx.query(`delete from ${table} where block_number > $1`, [ancestor.number]);
       await tx.query("update meters set deactivated_block = null where deactivated_block > $1", [ancestor.number]);
+      // A meter deactivated and reactivated again: its state in force at the ancestor is its latest status row left.
+      await tx.query(
+        `update meters m set deactivated_block = case when s.active then null else s.block_number end
+         from (select distinct on (meter_id) meter_id, active, block_number from meter_status_log
+               order by meter_id, block_number desc, log_index desc) s
+         where s.meter_id = m.meter_id`,
+      );
     });
     publish([{ type: "reorg", ancestor: ancestor.number, droppedFrom: ancestor.number + 1n }]);
     return ancestor;

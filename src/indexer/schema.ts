@@ -106,8 +106,26 @@ create index readings_block on readings (block_number);
 `,
 };
 
+/**
+ * Each meter's deactivations and reactivations (`MeterDeactivated`, `MeterReactivated`), as a log whose latest
+ * row per meter is its state: `meters.deactivated_block` is the deactivation in force (null while active), and
+ * a rollback recomputes it from what stays of this log. Existing indexes are filled from their decoded
+ * `MeterDeactivated` events (registries before reactivation existed never emitted `MeterReactivated`).
+ */
+export const meterStatusSchema: Migration = {
+  name: "003_meter_status",
+  sql: `
+create table meter_status_log (
+  meter_id int not null, active boolean not null, block_number int8 not null, log_index int not null,
+  primary key (meter_id, block_number, log_index));
+insert into meter_status_log (meter_id, active, block_number, log_index)
+  select (args->>'meterId')::int, false, block_number, log_index from chain_events
+  where contract = 'registry' and name = 'MeterDeactivated';
+`,
+};
+
 /** The index's migrations, in order. */
-export const indexerSchemas: readonly Migration[] = [indexerSchema, readingsSchema];
+export const indexerSchemas: readonly Migration[] = [indexerSchema, readingsSchema, meterStatusSchema];
 
 /** Every table a rollback to a block trims (all but `indexer_state`). */
 export const indexedTables = [
@@ -126,4 +144,5 @@ export const indexedTables = [
   "meter_intervals",
   "trades",
   "readings",
+  "meter_status_log",
 ] as const;

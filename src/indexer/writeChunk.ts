@@ -84,6 +84,12 @@ const cols = {
     ["deactivated_block", "int8"],
     ["block_number", "int8"],
   ],
+  meter_status_log: [
+    ["meter_id", "int4"],
+    ["active", "bool"],
+    ["block_number", "int8"],
+    ["log_index", "int4"],
+  ],
   standing_order_log: [
     ["account", "text"],
     ["ask_micro_per_kwh", "int8"],
@@ -227,7 +233,8 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
 
   const state = await readState(sql, logs);
   const meterRows = new Map<number, unknown[]>();
-  const deactivations: [meterId: number, block: bigint][] = [];
+  /** Meters registered in earlier chunks whose state changed: the block of the deactivation in force, null when reactivated. */
+  const deactivations = new Map<number, bigint | null>();
   const settlements = new Map<Hex, DecodedLog[]>();
   const recorded: DecodedLog[] = [];
 
@@ -256,10 +263,14 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
         touch(a.owner, log.blockNumber);
         break;
       }
-      case "registry.MeterDeactivated": {
+      case "registry.MeterDeactivated":
+      case "registry.MeterReactivated": {
+        const reactivated = log.name === "MeterReactivated";
+        const deactivatedBlock = reactivated ? null : log.blockNumber;
         const row = meterRows.get(Number(a.meterId));
-        if (row) row[6] = log.blockNumber;
-        else deactivations.push([Number(a.meterId), log.blockNumber]);
+        if (row) row[6] = deactivatedBlock;
+        else deactivations.set(Number(a.meterId), deactivatedBlock);
+        rows.meter_status_log.push([a.meterId, reactivated, ...at]);
         break;
       }
       case "market.StandingOrderSet":
@@ -350,11 +361,11 @@ export async function writeChunk(sql: Sql, deployment: Deployment, chunk: Chunk)
   for (const table of Object.keys(cols) as Table[]) {
     if (rows[table].length > 0) await insertRows(sql, table, cols[table], rows[table]);
   }
-  if (deactivations.length > 0) {
+  if (deactivations.size > 0) {
     await sql.query(
       `update meters m set deactivated_block = u.block from unnest($1::int4[], $2::int8[]) as u(meter_id, block)
        where m.meter_id = u.meter_id`,
-      [deactivations.map(([id]) => id), deactivations.map(([, block]) => block.toString())],
+      [[...deactivations.keys()], [...deactivations.values()].map((block) => block?.toString() ?? null)],
     );
   }
   for (const [account, blockNumber] of accounts) events.push({ type: "account", account: account as Address, blockNumber });

@@ -13,11 +13,11 @@ import { registerGatewayRoutes } from "../gateway/routes.ts";
 import { gatewaySchema } from "../gateway/schema.ts";
 import { createVerifierPool } from "../gateway/verifierPool.ts";
 import { createIndexer, type Indexer } from "../indexer/indexer.ts";
-import { indexerSchema, readingsSchema } from "../indexer/schema.ts";
+import { indexerSchema, meterStatusSchema, readingsSchema } from "../indexer/schema.ts";
 import { type Db, openDb } from "../store/db.ts";
 
 /** Every table PeerGrid keeps: the index (rebuildable from the chain), received readings, sign-in sessions. */
-export const storeMigrations = [indexerSchema, gatewaySchema, authSchema, readingsSchema, profilesSchema];
+export const storeMigrations = [indexerSchema, gatewaySchema, authSchema, readingsSchema, profilesSchema, meterStatusSchema];
 
 export type StoreOptions = {
   dataDir: string;

@@ -5,7 +5,7 @@
 // imported, and the neighbour cancels it. Screenshots at 1280 px and 375 px under test-results/agreements/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoAccount } from "../../src/api/routes/demo.ts";
-import { kwh } from "../src/format.ts";
+import { credits, kwh } from "../src/format.ts";
 import { dashboardHarness, hasChromium } from "./harness.ts";
 
 const h = dashboardHarness({ name: "agreements", households: 6, start: "2026-06-15T11:00:00+02:00", settledBefore: 2 });
@@ -55,7 +55,9 @@ describe.skipIf(!hasChromium)("bilateral agreements in the household view (Chrom
   it("A proposes to B of its zone, B accepts, it delivers before the auction, and B cancels it", async () => {
     // A pair of the same zone that traded at noon: A sold, B bought (so A exports and B imports).
     const last = h.settled[h.settled.length - 1] as bigint;
-    const { participants } = await api<{ participants: { account: string; zone: number }[] }>("/api/participants");
+    const { participants } = await api<{ participants: { account: string; zone: number; active: boolean }[] }>(
+      "/api/participants?limit=500",
+    );
     const zoneOf = new Map(participants.map((p) => [p.account, p.zone]));
     const { trades } = await api<{ trades: TradeRow[] }>(`/api/intervals/${last}/trades`);
     const pair = trades.find((t) => zoneOf.get(t.seller) === zoneOf.get(t.buyer));
@@ -86,7 +88,16 @@ describe.skipIf(!hasChromium)("bilateral agreements in the household view (Chrom
     const text = await page.getByTestId("propose-status").textContent();
     expect(text).toContain("contract_refused");
     expect(text).toContain("DifferentZones");
-    await page.getByLabel("Neighbour's address").fill(b);
+    // The picker offers the active households of A's zone (B among them, not the other zone's), and fills the address.
+    const picker = page.getByLabel("Pick a neighbour of your zone");
+    const offered = await picker.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const zoneA = participants.filter((p) => p.zone === zoneOf.get(a) && p.account !== a && p.active).map((p) => p.account);
+    expect(offered.filter((v) => v !== "").sort()).toEqual([...zoneA].sort());
+    expect(offered).toContain(b);
+    expect(offered).not.toContain(elsewhere?.account);
+    await picker.selectOption(b);
+    expect(await page.getByLabel("Neighbour's address").inputValue()).toBe(b);
+    await capture("00-picker");
     await page.getByLabel("sell to this neighbour").check();
     await page.getByRole("button", { name: "Sign and propose agreement" }).click();
     await expect.poll(() => page.getByTestId("propose-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
@@ -152,9 +163,47 @@ describe.skipIf(!hasChromium)("bilateral agreements in the household view (Chrom
       buyerPaidMicro: ((wh * 100_000n) / 1000n).toString(),
     });
     expect(settledTrades.filter((t) => t.agreementId === id)).toHaveLength(1);
+    // "Delivered" is the API's totals over all the agreement's deliveries; expanded, its deliveries interval by interval.
+    type Deliveries = {
+      totals: { intervals: string; energyWh: string; moneyMicro: string };
+      deliveries: { interval: string; index: number; energyWh: string; moneyMicro: string; txHash: string | null }[];
+      nextBefore: string | null;
+    };
+    const delivered = await api<Deliveries>(`/api/agreements/${id}/deliveries`, tokenB);
+    expect(delivered.totals).toEqual({
+      intervals: "1",
+      energyWh: wh.toString(),
+      moneyMicro: ((wh * 100_000n) / 1000n).toString(),
+    });
+    expect(delivered.deliveries).toHaveLength(1);
+    expect(delivered.nextBefore).toBeNull();
     await expect
       .poll(() => h.page.getByTestId(`agreement-${id}-delivered`).textContent(), { timeout: 20_000 })
-      .toBe(`${kwh(wh.toString())} in 1 interval (your recent trades)`);
+      .toBe(`${kwh(wh.toString())} in 1 interval for ${credits(delivered.totals.moneyMicro, 4)}`);
+    const disclosure = cardB.getByRole("button", { name: `Show deliveries of agreement #${id}` });
+    expect(await disclosure.getAttribute("aria-expanded")).toBe("false");
+    expect(await h.page.getByTestId(`agreement-${id}-deliveries-table`).isVisible()).toBe(false);
+    await disclosure.focus();
+    await h.page.keyboard.press("Enter");
+    const hide = cardB.getByRole("button", { name: `Hide deliveries of agreement #${id}` });
+    expect(await hide.getAttribute("aria-expanded")).toBe("true");
+    const table = h.page.getByTestId(`agreement-${id}-deliveries-table`);
+    await table.waitFor();
+    const rows = table.locator("tbody tr");
+    expect(await rows.count()).toBe(delivered.deliveries.length);
+    for (const [i, d] of delivered.deliveries.entries()) {
+      const row = rows.nth(i);
+      expect(await row.getAttribute("data-interval")).toBe(d.interval);
+      expect(await row.locator("td").nth(1).textContent()).toBe(kwh(d.energyWh));
+      expect(await row.locator("td").nth(3).textContent()).toBe(`−${credits(d.moneyMicro, 4)}`);
+      expect(await row.getByRole("link", { name: /^Trade / }).getAttribute("href")).toBe(
+        `/explorer/trade/${d.interval}/${d.index}`,
+      );
+    }
+    expect(await h.page.getByTestId(`agreement-${id}-pages-range`).textContent()).toBe(
+      "Showing deliveries 1–1 · end of the list",
+    );
+    await capture("02b-deliveries");
 
     // B cancels: with 0 intervals of notice, deliveries stop after the current interval.
     await cardB.getByRole("button", { name: `Cancel agreement #${id}` }).click();

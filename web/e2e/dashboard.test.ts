@@ -10,6 +10,8 @@ import { dashboardHarness, hasChromium, TZ } from "./harness.ts";
 
 const h = dashboardHarness({ name: "dashboard", households: 6, start: "2026-06-15T11:00:00+02:00", settledBefore: 3 });
 const { api, settleNext, tokenOf, capture } = h;
+/** The household the sign-in test picked (it sold to a neighbour), signed in for the later tests. */
+let sellerAddress = "";
 
 describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household, market, explorer)", () => {
   beforeAll(async () => {
@@ -37,6 +39,7 @@ describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household
     const seller = trades.trades[0]?.seller;
     expect(seller, "the demo community trades at noon").toBeDefined();
     const me = h.accounts.find((a) => a.address.toLowerCase() === seller) as DemoAccount;
+    sellerAddress = me.address.toLowerCase();
 
     await h.page.goto(`${h.services.url}/`);
     await expect.poll(() => h.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true);
@@ -69,7 +72,8 @@ describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household
     expect(BigInt(day.soldLocalWh as string)).toBeGreaterThan(0n);
     expect(await shown("month-savingsMicro")).toBe(credits(statement.totals.savingsMicro as string));
 
-    const mine = await api<{ trades: unknown[] }>(`/api/accounts/${address}/trades?limit=200`, token);
+    // The trade history's first page (20 rows unless the address asks for another page size).
+    const mine = await api<{ trades: unknown[] }>(`/api/accounts/${address}/trades?limit=20`, token);
     await expect.poll(() => h.page.getByTestId("trades").locator("tbody tr").count()).toBe(mine.trades.length);
     await expect.poll(() => h.page.getByRole("figure", { name: /Energy traded with neighbours/ }).isVisible()).toBe(true);
 
@@ -148,5 +152,103 @@ describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household
     await h.page.getByRole("alert").waitFor();
     expect(await h.page.getByRole("alert").textContent()).toContain("Transaction not found");
     await capture("08-error");
+  });
+
+  it("pages the trade history with the API's cursors: Load older, Newer, the end of the list", async () => {
+    type TradeKey = { interval: string; index: number };
+    type TradePage = { trades: TradeKey[]; nextBefore: string | null };
+    const me = h.accounts.find((a) => a.address.toLowerCase() === sellerAddress) as DemoAccount;
+    const token = await tokenOf(me);
+    const all = await api<TradePage>(`/api/accounts/${sellerAddress}/trades?limit=500`, token);
+    expect(all.trades.length, "the household traded in more than one interval").toBeGreaterThan(2);
+    // Short pages over the real trades: at least two pages.
+    const size = 2;
+    await h.page.goto(`${h.services.url}/household?pageSize=${size}`);
+    const table = h.page.getByTestId("trades");
+    const range = h.page.getByTestId("trades-pages-range");
+    const older = h.page.getByRole("navigation", { name: "Pages of trades" }).getByRole("button", { name: "Load older" });
+    const newer = h.page.getByRole("navigation", { name: "Pages of trades" }).getByRole("button", { name: "Newer" });
+    const shownKeys = () =>
+      table
+        .locator("tbody tr")
+        .evaluateAll((rows) => rows.map((r) => `${r.getAttribute("data-interval")}:${r.getAttribute("data-index")}`));
+    const keys = (p: TradePage) => p.trades.map((t) => `${t.interval}:${t.index}`);
+    await table.waitFor();
+    let before: string | null = null;
+    const visited: string[][] = [];
+    for (let n = 0; ; n++) {
+      const page: TradePage = await api<TradePage>(
+        `/api/accounts/${sellerAddress}/trades?limit=${size}${before ? `&before=${before}` : ""}`,
+        token,
+      );
+      await expect.poll(shownKeys).toEqual(keys(page));
+      const first = n * size + 1;
+      const end = page.nextBefore === null;
+      expect(await range.textContent()).toBe(
+        `Showing trades ${first}–${first + page.trades.length - 1}${end ? " · end of the list" : ""}`,
+      );
+      expect(await older.getAttribute("aria-disabled")).toBe(String(end));
+      expect(await newer.getAttribute("aria-disabled")).toBe(String(n === 0));
+      visited.push(keys(page));
+      if (n === 1) await capture("09-trades-older");
+      if (end) break;
+      // Keyboard: focus the button and press Enter.
+      await older.focus();
+      await h.page.keyboard.press("Enter");
+      before = page.nextBefore;
+    }
+    expect(visited.flat()).toEqual(keys(all));
+    await capture("10-trades-end");
+    // At the end, Load older does nothing and keeps the focus; Newer goes back one page.
+    await older.focus();
+    await h.page.keyboard.press("Enter");
+    expect(await older.evaluate((b) => b === document.activeElement)).toBe(true);
+    await newer.click();
+    await expect.poll(shownKeys).toEqual(visited[visited.length - 2]);
+  });
+
+  it("pages the explorer's blocks and events with the API's cursors", async () => {
+    type Blocks = { blocks: { number: string }[]; nextBefore: string | null };
+    type Events = { events: { blockNumber: string; logIndex: number }[]; nextBefore: string | null };
+    // A page size (2 or more) that ends the first page of events inside a block: the cursor must be block:logIndex.
+    const newest = (await api<Events>("/api/explorer/events?limit=100")).events;
+    const size = newest.findIndex((e, k) => k >= 2 && e.blockNumber === newest[k - 1]?.blockNumber);
+    expect(size, "a block with several events").toBeGreaterThanOrEqual(2);
+    await h.page.goto(`${h.services.url}/explorer?pageSize=${size}`);
+    const blockList = h.page.getByTestId("blocks");
+    const shownBlocks = () =>
+      blockList.getByRole("link").evaluateAll((links) => links.map((l) => l.textContent?.replace("Block ", "") ?? ""));
+    const blocks1 = await api<Blocks>(`/api/explorer/blocks?limit=${size}`);
+    await blockList.waitFor();
+    await expect.poll(shownBlocks).toEqual(blocks1.blocks.map((b) => b.number));
+    expect(blocks1.nextBefore).not.toBeNull();
+    await h.page.getByRole("navigation", { name: "Pages of blocks" }).getByRole("button", { name: "Load older" }).click();
+    const blocks2 = await api<Blocks>(`/api/explorer/blocks?limit=${size}&before=${blocks1.nextBefore}`);
+    await expect.poll(shownBlocks).toEqual(blocks2.blocks.map((b) => b.number));
+    expect(await h.page.getByTestId("blocks-pages-range").textContent()).toMatch(
+      new RegExp(`^Showing blocks ${size + 1}–${size + blocks2.blocks.length}`),
+    );
+
+    // Events: a settlement logs many events in one block, so the cursor is block:logIndex.
+    const eventList = h.page.getByTestId("events");
+    const shownEvents = () =>
+      eventList
+        .locator("li")
+        .evaluateAll((items) => items.map((i) => `${i.getAttribute("data-block")}:${i.getAttribute("data-log-index")}`));
+    const eventKeys = (p: Events) => p.events.map((e) => `${e.blockNumber}:${e.logIndex}`);
+    const events1 = await api<Events>(`/api/explorer/events?limit=${size}`);
+    await eventList.waitFor();
+    await expect.poll(shownEvents).toEqual(eventKeys(events1));
+    const pager = h.page.getByRole("navigation", { name: "Pages of events" });
+    await pager.getByRole("button", { name: "Load older" }).click();
+    const events2 = await api<Events>(`/api/explorer/events?limit=${size}&before=${events1.nextBefore}`);
+    await expect.poll(shownEvents).toEqual(eventKeys(events2));
+    expect(events2.events[0]?.blockNumber, "the page boundary falls inside a block").toBe(events1.events[size - 1]?.blockNumber);
+    await pager.getByRole("button", { name: "Load older" }).click();
+    const events3 = await api<Events>(`/api/explorer/events?limit=${size}&before=${events2.nextBefore}`);
+    await expect.poll(shownEvents).toEqual(eventKeys(events3));
+    await capture("11-explorer-paged");
+    await pager.getByRole("button", { name: "Newer" }).click();
+    await expect.poll(shownEvents).toEqual(eventKeys(events2));
   });
 });

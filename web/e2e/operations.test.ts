@@ -2,12 +2,14 @@
 // community in-process (embedded chain, contracts, six demo households, server, keeper): a household signs
 // and relays a new standing order and sees it take effect in the next settled interval; trade pages verify
 // both signed meter readings in the browser; the community view and its opt-in leaderboard; the operator
-// onboards a household and pauses a meter; the grid operator sets a zone's limits. Screenshots of every
-// view at 1280 px and 375 px go to test-results/operations/. Without /usr/bin/chromium it is skipped.
+// onboards a household and pauses a meter, pages through the participant list, deactivates and reactivates a
+// participant and reactivates a meter; the grid operator sets the tariffs (seen atop the tariff history) and a
+// zone's limits (the form shows a chosen zone's current ones). Screenshots of every view at 1280 px and 375 px
+// go to test-results/operations/. Without /usr/bin/chromium it is skipped.
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoAccount } from "../../src/api/routes/demo.ts";
-import { credits, kwh, pricePerKwh, toInput } from "../src/format.ts";
+import { credits, dateTime, kwh, pricePerKwh, toInput } from "../src/format.ts";
 import { dashboardHarness, hasChromium, TZ } from "./harness.ts";
 
 const h = dashboardHarness({ name: "operations", households: 6, start: "2026-06-15T11:00:00+02:00", settledBefore: 3 });
@@ -28,6 +30,17 @@ async function signInAs(account: DemoAccount, landing: string) {
 }
 
 type IntervalRow = { interval: string; exportWh: string; soldLocalWh: string };
+type ParticipantJson = {
+  account: string;
+  zone: number;
+  active: boolean;
+  registeredBlock: string;
+  registeredAt: string | null;
+  displayName: string | null;
+  meters: { meterId: number; active: boolean }[];
+};
+/** The household the operator onboarded (its meter is paused by then), for the participant list's test. */
+let onboarded: { account: string; meterId: number } | undefined;
 
 describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, trades, community, operators)", () => {
   beforeAll(async () => {
@@ -253,7 +266,87 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
     const paused = await api<{ active: boolean; deactivatedBlock: string | null }>(`/api/meters/${meterId}`);
     expect(paused.active).toBe(false);
     expect(paused.deactivatedBlock).not.toBeNull();
+    onboarded = { account, meterId };
     timings.operator = Date.now() - started;
+  });
+
+  it("the operator pages through the participants, deactivates and reactivates one, and reactivates its paused meter", async () => {
+    const started = Date.now();
+    const operator = h.accounts.find((a) => a.role === "operator") as DemoAccount;
+    const token = await tokenOf(operator);
+    const { account, meterId } = onboarded as { account: string; meterId: number };
+    const all = (await api<{ participants: ParticipantJson[] }>("/api/participants?limit=500", token)).participants;
+    expect(all.length).toBe(7); // six demo households and the one onboarded
+    expect(all.find((p) => p.account === account)?.meters).toEqual([{ meterId, active: false }]);
+    expect(
+      all.some((p) => p.displayName === "Sunny Seller"),
+      "operators see the display names",
+    ).toBe(true);
+
+    // Four a page: the first page, then the next, each row as the API lists it.
+    await h.page.goto(`${h.services.url}/operator?pageSize=4`);
+    const table = h.page.getByTestId("participants");
+    const checkRows = async (expected: ParticipantJson[]) => {
+      await expect
+        .poll(() => table.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-account"))))
+        .toEqual(expected.map((p) => p.account));
+      for (const p of expected) {
+        const row = table.locator(`tr[data-account="${p.account}"]`);
+        expect(await row.getByTestId("participant-zone").textContent()).toBe(String(p.zone));
+        expect(await row.getByTestId("participant-state").textContent()).toBe(p.active ? "active" : "deactivated");
+        expect(await row.getByTestId("participant-name").textContent()).toBe(p.displayName ?? "–");
+        expect(await row.getByTestId("participant-meter").allTextContents()).toEqual(
+          p.meters.map((m) => `#${m.meterId} ${m.active ? "active" : "paused"}`),
+        );
+        expect(await row.getByTestId("participant-registered").textContent()).toBe(
+          `${dateTime(p.registeredAt ?? "", TZ)} · block ${p.registeredBlock}`,
+        );
+      }
+    };
+    await checkRows(all.slice(0, 4));
+    expect(await h.page.getByTestId("participants-range").textContent()).toBe("Showing participants 1–4");
+    await capture("10-operator-participants");
+    await h.page.getByRole("navigation", { name: "Pages of participants" }).getByRole("button", { name: "Next" }).click();
+    await checkRows(all.slice(4));
+    expect(await h.page.getByTestId("participants-range").textContent()).toBe("Showing participants 5–7 · end of the list");
+
+    // The onboarded household: deactivated (the filter then shows it alone), reactivated, each checked in the API.
+    await h.page.goto(`${h.services.url}/operator`);
+    const row = table.locator(`tr[data-account="${account}"]`);
+    await row.waitFor();
+    await row.getByRole("button", { name: `Deactivate participant ${account}` }).click();
+    await expect.poll(() => row.getByTestId("participant-state").textContent(), { timeout: 20_000 }).toBe("deactivated");
+    expect((await api<ParticipantJson>(`/api/participants/${account}`)).active).toBe(false);
+    await h.page.getByLabel("State").selectOption("false");
+    await expect
+      .poll(() => table.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-account"))))
+      .toEqual([account]);
+    await capture("11-operator-participant-deactivated");
+    await h.page.getByLabel("State").selectOption("");
+    await row.getByRole("button", { name: `Reactivate participant ${account}` }).click();
+    await expect.poll(() => row.getByTestId("participant-state").textContent(), { timeout: 20_000 }).toBe("active");
+    expect((await api<ParticipantJson>(`/api/participants/${account}`)).active).toBe(true);
+
+    // Its meter, paused before: reactivated, paused, reactivated again (registry.reactivateMeter / deactivateMeter).
+    const meter = row.locator(`li[data-meter="${meterId}"]`);
+    type M = { active: boolean; deactivatedBlock: string | null };
+    for (const active of [true, false, true]) {
+      await meter.getByRole("button", { name: `${active ? "Reactivate" : "Pause"} meter ${meterId}` }).click();
+      await expect
+        .poll(() => meter.getByTestId("participant-meter").textContent(), { timeout: 20_000 })
+        .toBe(`#${meterId} ${active ? "active" : "paused"}`);
+      const now = await api<M>(`/api/meters/${meterId}`);
+      expect(now.active).toBe(active);
+      expect(now.deactivatedBlock === null).toBe(active);
+      await expect
+        .poll(() =>
+          h.page.locator(`[data-testid="meters"] tr[data-meter="${meterId}"] [data-testid="meter-state"]`).textContent(),
+        )
+        .toBe(active ? "active" : "paused");
+    }
+    expect(await h.page.getByTestId("participant-status").getAttribute("data-state")).toBe("done");
+    await capture("12-operator-meter-reactivated");
+    timings.participants = Date.now() - started;
   });
 
   it("the grid operator sets a zone's limits", async () => {
@@ -262,6 +355,32 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
     expect(grid, "the demo hands out the grid operator's key").toBeDefined();
     await signInAs(grid, "/operator");
     await h.page.getByRole("heading", { name: "Zone limits" }).waitFor();
+
+    // New tariffs: the change heads the tariff history, as the API has it.
+    type T = { feedInMicroPerKwh: string; retailMicroPerKwh: string };
+    const was = (await api<{ current: T }>("/api/tariffs")).current;
+    const feedIn = (BigInt(was.feedInMicroPerKwh) + 1_500n).toString();
+    const retail = (BigInt(was.retailMicroPerKwh) + 2_500n).toString();
+    await h.page.getByLabel("Feed-in tariff (credits/kWh)").fill(toInput(feedIn, 6));
+    await h.page.getByLabel("Retail tariff (credits/kWh)").fill(toInput(retail, 6));
+    await h.page.getByRole("button", { name: "Sign and set tariffs" }).click();
+    await expect.poll(() => h.page.getByTestId("tariffs-status").getAttribute("data-state"), { timeout: 20_000 }).toBe("done");
+    const history = h.page.getByTestId("tariff-history").locator("tbody tr");
+    await expect
+      .poll(() => history.first().getByTestId("tariff-feedIn").textContent(), { timeout: 20_000 })
+      .toBe(pricePerKwh(feedIn));
+    type Change = T & { blockNumber: string; at: string; by: string };
+    const changes = (await api<{ changes: Change[] }>("/api/tariffs/history?limit=500")).changes;
+    expect(changes[0]).toMatchObject({ feedInMicroPerKwh: feedIn, retailMicroPerKwh: retail, by: grid.address.toLowerCase() });
+    expect(await history.count()).toBe(Math.min(changes.length, 20));
+    const top = history.first();
+    expect(await top.getByTestId("tariff-retail").textContent()).toBe(pricePerKwh(retail));
+    expect(await top.getByTestId("tariff-block").textContent()).toBe(changes[0]?.blockNumber);
+    expect(await top.getByTestId("tariff-at").textContent()).toBe(dateTime(changes[0]?.at ?? "", TZ));
+    expect((await top.getByTestId("tariff-by").getAttribute("title"))?.toLowerCase()).toBe(grid.address.toLowerCase());
+    expect(await history.nth(1).getByTestId("tariff-feedIn").textContent()).toBe(pricePerKwh(was.feedInMicroPerKwh));
+    await capture("13-grid-operator-tariff-history");
+
     await h.page.getByLabel("Zone", { exact: true }).fill("1");
     await h.page.getByLabel("Import cap (kWh per interval)").fill("5");
     await h.page.getByLabel("Export cap (kWh per interval)").fill("3.5");
@@ -285,6 +404,20 @@ describe.skipIf(!hasChromium)("the dashboard's operations in Chromium (orders, t
     expect(await h.page.getByLabel("Import cap (kWh per interval)").inputValue()).toBe("5");
     expect(await h.page.getByLabel("Export cap (kWh per interval)").inputValue()).toBe("3.5");
     expect(await h.page.getByLabel("Import fee (credits/kWh)").inputValue()).toBe("0.01");
+
+    // Choosing a zone fills the form with its current limits: one never configured is unlimited and free.
+    const configured = new Set(zones.zones.map((z) => z.zone));
+    const free = [0, 1, 2, 3, 4, 5].find((z) => !configured.has(z)) as number;
+    await h.page.getByLabel("Zone", { exact: true }).fill(String(free));
+    expect(await h.page.getByLabel("Import cap (kWh per interval)").inputValue()).toBe("");
+    expect(await h.page.getByLabel("Export cap (kWh per interval)").inputValue()).toBe("");
+    expect(await h.page.getByLabel("Import fee (credits/kWh)").inputValue()).toBe("0");
+    expect(await h.page.getByTestId("limits-current").textContent()).toBe(`Zone ${free} has no limits yet: unlimited, no fee.`);
+    await h.page.getByLabel("Zone", { exact: true }).fill("1");
+    expect(await h.page.getByLabel("Import cap (kWh per interval)").inputValue()).toBe("5");
+    expect(await h.page.getByLabel("Export cap (kWh per interval)").inputValue()).toBe("3.5");
+    expect(await h.page.getByLabel("Import fee (credits/kWh)").inputValue()).toBe("0.01");
+    expect(await h.page.getByTestId("limits-current").textContent()).toContain(`Zone 1 now: import ${kwh("5000")}`);
     await capture("08-grid-operator");
     timings.grid = Date.now() - started;
   });

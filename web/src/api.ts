@@ -134,6 +134,43 @@ export type AccountInterval = {
 };
 export type ZoneLimits = { zone: number; importCapWh: string; exportCapWh: string; feeMicroPerKwh: string; blockNumber: string };
 export type ZoneResult = { zone: number; netExportWh: string; priceMicroPerKwh: string; capacityBound: boolean };
+/** One step of a cumulative supply or demand curve (GET /api/intervals/:interval/book). */
+export type CurveStep = { priceMicroPerKwh: string; fromWh: string; toWh: string };
+export type BookCurves = { supply: CurveStep[]; demand: CurveStep[] };
+export type BookOrder = {
+  account: string;
+  meterId: number;
+  zone: number;
+  side: "ask" | "bid";
+  limitMicroPerKwh: string;
+  quantityWh: string;
+  filledWh: string;
+};
+export type BookZone = ZoneResult & {
+  households: number;
+  boundLimit: "import" | "export" | null;
+  importCapWh: string;
+  exportCapWh: string;
+  feeMicroPerKwh: string;
+  soldLocalWh: string;
+  boughtLocalWh: string;
+  toGridWh: string;
+  fromGridWh: string;
+  curves: BookCurves;
+};
+export type IntervalBook = {
+  interval: string;
+  startsAt: string;
+  feedInMicroPerKwh: string;
+  retailMicroPerKwh: string;
+  priceMicroPerKwh: string;
+  tradedWh: string;
+  bilateralWh: string;
+  reproduced: boolean;
+  orders: BookOrder[];
+  curves: BookCurves;
+  zones: BookZone[];
+};
 export type Meter = {
   meterId: number;
   signer: string;
@@ -146,6 +183,23 @@ export type Meter = {
   registeredBlock: string;
 };
 export type Participant = { account: string; zone: number; active: boolean; sinceBlock: string };
+/** A participant as GET /api/participants lists it (displayName only for operators' requests). */
+export type ParticipantEntry = Participant & {
+  registeredBlock: string;
+  registeredAt: string | null;
+  displayName: string | null;
+  meters: { meterId: number; active: boolean }[];
+};
+/** One change of the grid tariffs (GET /api/tariffs/history). */
+export type TariffChange = {
+  feedInMicroPerKwh: string;
+  retailMicroPerKwh: string;
+  blockNumber: string;
+  logIndex: number;
+  at: string | null;
+  by: string | null;
+  txHash: string;
+};
 export type Contracts = {
   chainId: number;
   registry: Hex;
@@ -191,7 +245,25 @@ export type Agreement = {
   proposer: string | null;
   events: { event: string; by: string | null; blockNumber: string }[];
 };
+/** One page of an agreement's deliveries (`GET /api/agreements/:id/deliveries`); totals count every delivery. */
+export type AgreementDeliveries = {
+  agreementId: string;
+  totals: { intervals: string; energyWh: string; moneyMicro: string };
+  deliveries: {
+    interval: string;
+    index: number;
+    startsAt: string | null;
+    energyWh: string;
+    priceMicroPerKwh: string;
+    moneyMicro: string;
+    txHash: string | null;
+    blockNumber: string;
+  }[];
+  nextBefore: string | null;
+};
 export type Profile = { displayName: string | null; showOnLeaderboard: boolean };
+/** GET /api/accounts/:address/funds: settlement tokens (micro-credits) in the wallet, allowed to the market, in escrow. */
+export type Funds = { address: string; walletMicro: string; allowanceMicro: string; escrowMicro: string; blockNumber: string };
 export type Leaderboard = {
   month: string;
   entries: { rank: number; name: string; savingsMicro: string; tradedLocalWh: string }[];

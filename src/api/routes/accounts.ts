@@ -1,14 +1,14 @@
 import { z } from "zod";
 import type { ApiContext, ZodApp } from "../context.ts";
+import { CURSOR_END, nextBeforeSchema, pageOf, pairCursorParam, pairCursorText } from "../cursor.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { csvLine, monthOf } from "../months.ts";
-import { isOperator, requireSelfOrOperator, requireSession } from "../roles.ts";
+import { type Identity, isOperator, requireSelfOrOperator, requireSession } from "../roles.ts";
 import { TRADE_JSON_SQL, type TradeJson } from "../rows.ts";
-import { addressOut, addressSchema, dec, decimalSchema, errorBodySchema, limitSchema, uintParam } from "../schemas.ts";
+import { addressOut, addressSchema, dec, decimalSchema, decOrNull, errorBodySchema, limitSchema, uintParam } from "../schemas.ts";
 import { tradeSchema } from "../schemasRows.ts";
 import { monthlyStatement, STATEMENT_CSV_HEADER, statementCsvFields, totalsJson } from "../statements.ts";
 
-const MAX_INTERVAL = 2n ** 62n;
 const privateRoute = { security: [{ bearer: [] }] };
 
 const totalsSchema = z.object({
@@ -48,6 +48,30 @@ const agreementSchema = z.object({
   proposer: addressOut.nullable(),
   events: z.array(z.object({ event: z.string(), by: addressOut.nullable(), blockNumber: decimalSchema })),
 });
+
+/** Trades strictly before the cursor ($2 interval, $3 idx) in (interval, idx) order. */
+const BEFORE_TRADE = "(interval < $2 or (interval = $2 and idx < $3))";
+
+const deliverySchema = z.object({
+  interval: decimalSchema,
+  index: z.number().describe("the trade's index in its interval (/api/intervals/:interval/trades/:idx)"),
+  startsAt: decimalSchema.nullable().describe("unix seconds"),
+  energyWh: decimalSchema,
+  priceMicroPerKwh: decimalSchema,
+  moneyMicro: decimalSchema.describe("paid by the buyer to the seller"),
+  txHash: z.string().nullable().describe("the interval's settlement transaction"),
+  blockNumber: decimalSchema,
+});
+type DeliveryRow = {
+  interval: bigint;
+  idx: number;
+  energy_wh: bigint;
+  buyer_price_micro_per_kwh: bigint;
+  buyer_paid_micro: bigint;
+  block_number: bigint;
+  starts_at: bigint | null;
+  tx_hash: string | null;
+};
 
 type AgreementRow = {
   id: bigint;
@@ -230,8 +254,18 @@ export function registerAccountRoutes(app: ZodApp, ctx: ApiContext) {
         summary: "A household's own trades (as seller or buyer), newest first",
         ...privateRoute,
         params,
-        querystring: z.object({ before: uintParam.optional().describe("paging: intervals before this one"), limit: limitSchema }),
-        response: { 200: z.object({ trades: z.array(tradeSchema) }), 401: errorBodySchema, 403: errorBodySchema },
+        querystring: z.object({
+          before: pairCursorParam
+            .optional()
+            .describe("paging: trades before interval:index (a page's nextBefore), or before an interval (N)"),
+          limit: limitSchema,
+        }),
+        response: {
+          200: z.object({ trades: z.array(tradeSchema), nextBefore: nextBeforeSchema }),
+          400: errorBodySchema,
+          401: errorBodySchema,
+          403: errorBodySchema,
+        },
       },
     },
     async (request) => {
@@ -239,15 +273,18 @@ export function registerAccountRoutes(app: ZodApp, ctx: ApiContext) {
       requireSelfOrOperator(await ctx.identify(request), address);
       return ctx.fromIndex(request.url, async () => {
         const { before, limit } = request.query;
+        const [interval, idx] = before ?? CURSOR_END;
+        // A household can trade several times in one interval: the cursor is (interval, idx), both compared.
         const [found] = await db.query<{ trades: TradeJson[] }>(
           `select coalesce(json_agg(${TRADE_JSON_SQL} order by interval desc, idx desc), '[]') as trades from (
-             (select * from trades where seller = $1 and interval < $2 order by interval desc, idx desc limit $3)
+             (select * from trades where seller = $1 and ${BEFORE_TRADE} order by interval desc, idx desc limit $4)
              union
-             (select * from trades where buyer = $1 and interval < $2 order by interval desc, idx desc limit $3)
-             order by interval desc, idx desc limit $3) t`,
-          [address, before ?? MAX_INTERVAL, limit],
+             (select * from trades where buyer = $1 and ${BEFORE_TRADE} order by interval desc, idx desc limit $4)
+             order by interval desc, idx desc limit $4) t`,
+          [address, interval, idx, limit + 1],
         );
-        return { trades: found?.trades ?? [] };
+        const page = pageOf(found?.trades ?? [], limit, (t) => pairCursorText(t.interval, t.index));
+        return { trades: page.rows, nextBefore: page.nextBefore };
       });
     },
   );
@@ -335,25 +372,39 @@ export function registerAccountRoutes(app: ZodApp, ctx: ApiContext) {
       schema: {
         tags: ["agreements"],
         summary: "Bilateral agreements with their current state: one's own (households) or all (operators)",
+        description: "Newest (highest id) first, a page at a time: pass the answer's `nextBefore` as `before` for the next page.",
         ...privateRoute,
-        querystring: z.object({ account: addressSchema.optional().describe("a party; households may only give themselves") }),
-        response: { 200: z.object({ agreements: z.array(agreementSchema) }), 401: errorBodySchema, 403: errorBodySchema },
+        querystring: z.object({
+          account: addressSchema.optional().describe("a party; households may only give themselves"),
+          before: uintParam.optional().describe("paging: agreements with a lower id (a page's nextBefore)"),
+          limit: limitSchema,
+        }),
+        response: {
+          200: z.object({ agreements: z.array(agreementSchema), nextBefore: nextBeforeSchema }),
+          400: errorBodySchema,
+          401: errorBodySchema,
+          403: errorBodySchema,
+        },
       },
     },
     async (request) => {
       const who = requireSession(await ctx.identify(request));
+      const { before, limit } = request.query;
       let account = request.query.account;
       if (!isOperator(who)) {
         if (account && account !== who.address) throw forbidden("households see only their own agreements");
         account = who.address;
       }
+      // One more id than the page holds tells whether another page follows.
       const rows = await db.query<AgreementRow>(
         `select * from agreement_log where id in (
-           select id from agreement_log where $1::text is null or seller = $1 or buyer = $1)
+           select distinct id from agreement_log where ($1::text is null or seller = $1 or buyer = $1) and id < $2
+           order by id desc limit $3)
          order by id, block_number, log_index`,
-        [account ?? null],
+        [account ?? null, before ?? CURSOR_END[0], limit + 1],
       );
-      return { agreements: agreementsFrom(rows, currentInterval()) };
+      const page = pageOf(agreementsFrom(rows, currentInterval()).reverse(), limit, (a) => a.id);
+      return { agreements: page.rows, nextBefore: page.nextBefore };
     },
   );
   app.get(
@@ -367,17 +418,94 @@ export function registerAccountRoutes(app: ZodApp, ctx: ApiContext) {
         response: { 200: agreementSchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },
+    async (request) => agreementFor(requireSession(await ctx.identify(request)), request.params.id),
+  );
+  app.get(
+    "/api/agreements/:id/deliveries",
+    {
+      schema: {
+        tags: ["agreements"],
+        summary: "What one agreement delivered, interval by interval (newest first), with its totals (parties and operators)",
+        description:
+          "One row per `bilateral` trade of the agreement (at most one per interval). `totals` count all of them, not the page; " +
+          "pass the answer's `nextBefore` as `before` for the next page.",
+        ...privateRoute,
+        params: z.object({ id: uintParam }),
+        querystring: z.object({
+          before: pairCursorParam.optional().describe("paging: deliveries before interval:index (a page's nextBefore)"),
+          limit: limitSchema,
+        }),
+        response: {
+          200: z.object({
+            agreementId: decimalSchema,
+            totals: z.object({
+              intervals: decimalSchema.describe("intervals it delivered in"),
+              energyWh: decimalSchema,
+              moneyMicro: decimalSchema.describe("paid by the buyer to the seller"),
+            }),
+            deliveries: z.array(deliverySchema),
+            nextBefore: nextBeforeSchema,
+          }),
+          400: errorBodySchema,
+          401: errorBodySchema,
+          403: errorBodySchema,
+          404: errorBodySchema,
+        },
+      },
+    },
     async (request) => {
-      const who = requireSession(await ctx.identify(request));
-      const rows = await db.query<AgreementRow>("select * from agreement_log where id = $1 order by block_number, log_index", [
-        request.params.id,
-      ]);
-      const [agreement] = agreementsFrom(rows, currentInterval());
-      if (!agreement) throw notFound("agreement", `no agreement ${request.params.id}`);
-      if (!isOperator(who) && who.address !== agreement.seller && who.address !== agreement.buyer) {
-        throw forbidden("only the agreement's parties and operators may see it");
-      }
-      return agreement;
+      const agreement = await agreementFor(requireSession(await ctx.identify(request)), request.params.id);
+      const { before, limit } = request.query;
+      const [interval, idx] = before ?? CURSOR_END;
+      return ctx.fromIndex(request.url, async () => {
+        // Every delivery's seller is the agreement's seller: the filter lets the store use trades_seller.
+        const args = [agreement.seller, request.params.id];
+        const [rows, [totals]] = await Promise.all([
+          db.query<DeliveryRow>(
+            `select t.interval, t.idx, t.energy_wh, t.buyer_price_micro_per_kwh, t.buyer_paid_micro, t.block_number, i.starts_at, i.tx_hash
+             from trades t left join intervals i on i.interval = t.interval
+             where t.seller = $1 and t.agreement_id = $2 and (t.interval < $3 or (t.interval = $3 and t.idx < $4))
+             order by t.interval desc, t.idx desc limit $5`,
+            [...args, interval, idx, limit + 1],
+          ),
+          db.query<{ intervals: bigint; energy_wh: bigint | null; money_micro: bigint | null }>(
+            `select count(distinct interval) as intervals, sum(energy_wh) as energy_wh, sum(buyer_paid_micro) as money_micro
+             from trades where seller = $1 and agreement_id = $2`,
+            args,
+          ),
+        ]);
+        const page = pageOf(rows, limit, (r) => pairCursorText(r.interval, r.idx));
+        return {
+          agreementId: agreement.id,
+          totals: {
+            intervals: dec(totals?.intervals ?? 0n),
+            energyWh: dec(totals?.energy_wh ?? 0n),
+            moneyMicro: dec(totals?.money_micro ?? 0n),
+          },
+          deliveries: page.rows.map((r) => ({
+            interval: dec(r.interval),
+            index: r.idx,
+            startsAt: decOrNull(r.starts_at),
+            energyWh: dec(r.energy_wh),
+            priceMicroPerKwh: dec(r.buyer_price_micro_per_kwh),
+            moneyMicro: dec(r.buyer_paid_micro),
+            txHash: r.tx_hash,
+            blockNumber: dec(r.block_number),
+          })),
+          nextBefore: page.nextBefore,
+        };
+      });
     },
   );
+
+  /** The agreement `id` if `who` may see it (a party or an operator), else 404 / 403. */
+  async function agreementFor(who: Identity, id: bigint) {
+    const rows = await db.query<AgreementRow>("select * from agreement_log where id = $1 order by block_number, log_index", [id]);
+    const [agreement] = agreementsFrom(rows, currentInterval());
+    if (!agreement) throw notFound("agreement", `no agreement ${id}`);
+    if (!isOperator(who) && who.address !== agreement.seller && who.address !== agreement.buyer) {
+      throw forbidden("only the agreement's parties and operators may see it");
+    }
+    return agreement;
+  }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ApiContext, ZodApp } from "../context.ts";
+import { CURSOR_END, nextBeforeSchema, pageOf, pairCursorParam, pairCursorText } from "../cursor.ts";
 import { notFound } from "../errors.ts";
 import { addressOut, dec, decimalSchema, errorBodySchema, limitSchema, txHashSchema, uintParam } from "../schemas.ts";
 
@@ -71,8 +72,6 @@ const event = (r: EventRow) => ({
   args: r.args,
 });
 
-const MAX_BLOCK = 2n ** 62n;
-
 /** The chain as PeerGrid sees it: blocks with PeerGrid transactions, transactions with decoded events. */
 export function registerExplorerRoutes(app: ZodApp, ctx: ApiContext) {
   const { db } = ctx.deps;
@@ -82,20 +81,26 @@ export function registerExplorerRoutes(app: ZodApp, ctx: ApiContext) {
       schema: {
         tags: ["explorer"],
         summary: "Recent blocks holding PeerGrid transactions, newest first",
-        querystring: z.object({ before: uintParam.optional(), limit: limitSchema }),
-        response: { 200: z.object({ blocks: z.array(blockSchema) }) },
+        description: "A page at a time: pass the answer's `nextBefore` as `before` for the next (older) page.",
+        querystring: z.object({
+          before: uintParam.optional().describe("paging: blocks before this one (a page's nextBefore)"),
+          limit: limitSchema,
+        }),
+        response: { 200: z.object({ blocks: z.array(blockSchema), nextBefore: nextBeforeSchema }), 400: errorBodySchema },
       },
     },
     async (request) => {
       return ctx.fromIndex(request.url, async () => {
+        const { before, limit } = request.query;
         const rows = await db.query<BlockRow>(
           `select b.number, b.hash, b.parent_hash, b.timestamp,
            (select count(*) from chain_transactions t where t.block_number = b.number) as txs
          from chain_blocks b where b.number < $1 and exists (select 1 from chain_transactions t where t.block_number = b.number)
          order by b.number desc limit $2`,
-          [request.query.before ?? MAX_BLOCK, request.query.limit],
+          [before ?? CURSOR_END[0], limit + 1],
         );
-        return { blocks: rows.map((r) => block(r, Number(r.txs ?? 0n))) };
+        const page = pageOf(rows, limit, (r) => dec(r.number));
+        return { blocks: page.rows.map((r) => block(r, Number(r.txs ?? 0n))), nextBefore: page.nextBefore };
       });
     },
   );
@@ -154,21 +159,27 @@ export function registerExplorerRoutes(app: ZodApp, ctx: ApiContext) {
             .string()
             .regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/)
             .optional(),
-          before: uintParam.optional().describe("paging: events in blocks before this one"),
+          before: pairCursorParam
+            .optional()
+            .describe("paging: events before block:logIndex (a page's nextBefore), or in blocks before N"),
           limit: limitSchema,
         }),
-        response: { 200: z.object({ events: z.array(eventSchema) }) },
+        response: { 200: z.object({ events: z.array(eventSchema), nextBefore: nextBeforeSchema }), 400: errorBodySchema },
       },
     },
     async (request) => {
       return ctx.fromIndex(request.url, async () => {
         const { name, before, limit } = request.query;
+        const [blockNumber, logIndex] = before ?? CURSOR_END;
+        // A block holds many events: the cursor is (block_number, log_index), both compared.
         const rows = await db.query<EventRow>(
-          `select * from chain_events where ($1::text is null or name = $1) and block_number < $2
-         order by block_number desc, log_index desc limit $3`,
-          [name ?? null, before ?? MAX_BLOCK, limit],
+          `select * from chain_events where ($1::text is null or name = $1)
+           and (block_number < $2 or (block_number = $2 and log_index < $3))
+         order by block_number desc, log_index desc limit $4`,
+          [name ?? null, blockNumber, logIndex, limit + 1],
         );
-        return { events: rows.map(event) };
+        const page = pageOf(rows, limit, (r) => pairCursorText(r.block_number, r.log_index));
+        return { events: page.rows.map(event), nextBefore: page.nextBefore };
       });
     },
   );

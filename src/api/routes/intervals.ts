@@ -16,6 +16,7 @@ import {
 } from "../rows.ts";
 import { dec, decimalSchema, errorBodySchema, limitSchema, timeParam, uintParam } from "../schemas.ts";
 import { intervalSchema, tradeSchema } from "../schemasRows.ts";
+import { registerBookRoute } from "./book.ts";
 
 const zoneSchema = z.object({
   zone: z.number(),
@@ -32,7 +33,7 @@ export function intervalRange(intervalSeconds: bigint, from?: bigint, to?: bigin
   return { first: from === undefined ? 0n : ceil(from), end: to === undefined ? MAX_INTERVAL : ceil(to) };
 }
 
-/** Settled intervals, their zones and trades, community KPIs, and the operator's trade export. */
+/** Settled intervals, their zones, trades and book (book.ts), community KPIs, and the operator's trade export. */
 export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
   const { db, deployment } = ctx.deps;
   app.get(
@@ -112,6 +113,7 @@ export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
       });
     },
   );
+  registerBookRoute(app, ctx);
   const kpiSchema = z.object({
     from: decimalSchema.describe("first interval counted"),
     to: decimalSchema.nullable().describe("first interval not counted (null: up to the latest)"),

@@ -127,6 +127,14 @@ export function registerWriteRoutes(app: ZodApp, ctx: ApiContext) {
     (p) => registry("deactivateMeter", (args) => mustEqual("meter id", args[0], p.id)),
   );
   write(
+    "POST",
+    "/api/meters/:id/reactivate",
+    "Reactivate a deactivated meter (registry.reactivateMeter; operators)",
+    z.object({ id: uintParam }),
+    operator,
+    (p) => registry("reactivateMeter", (args) => mustEqual("meter id", args[0], p.id)),
+  );
+  write(
     "PUT",
     "/api/accounts/:address/standing-order",
     "Set one's own standing order (market.setStandingOrder)",

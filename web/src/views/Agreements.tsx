@@ -1,7 +1,18 @@
 import { type FormEvent, useState } from "react";
-import { type Agreement, type Call, type Contracts, describeError, get, type Session, type Trade } from "../api.ts";
-import { dateTime, kwh, parseScaled, pricePerKwh, shortHex } from "../format.ts";
+import {
+  type Agreement,
+  type AgreementDeliveries,
+  type Call,
+  type Contracts,
+  describeError,
+  get,
+  type Participant,
+  type Session,
+} from "../api.ts";
+import { credits, dateTime, kwh, parseScaled, pricePerKwh, shortHex } from "../format.ts";
 import { useLoad } from "../hooks.ts";
+import { Pager, pageSizeFromUrl, useCursorPages } from "../paging.tsx";
+import { Link } from "../router.tsx";
 import { ErrorBox, Loading, type WriteState, WriteStatus } from "../ui.tsx";
 import { bilateralAgreementsAbi, signAndRelay, signingSupport } from "../wallet.ts";
 
@@ -27,6 +38,9 @@ function fromLocalInput(value: string): bigint | undefined {
   return Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) : undefined;
 }
 
+/** A participant from `/api/participants`, with its display name when the API gives one. */
+type Neighbour = Participant & { displayName?: string | null };
+
 const STATUS_TEXT: Record<Agreement["status"], string> = {
   proposed: "proposed, waiting for acceptance",
   active: "active",
@@ -36,33 +50,35 @@ const STATUS_TEXT: Record<Agreement["status"], string> = {
 
 /**
  * The household's bilateral agreements ("up to X kWh per interval at price P, from D1 to D2" with a
- * neighbour of its zone): listed with what they delivered, proposed, accepted and cancelled by
+ * neighbour of its zone), newest first a page at a time: each with what it delivered (totals over all its
+ * deliveries, and its deliveries interval by interval on demand), proposed, accepted and cancelled by
  * transactions the household signs.
  */
 export function AgreementsCard({
   session,
   call,
-  trades,
   zone,
   version,
 }: {
   session: Session;
   call: Call;
-  /** The household's recent trades: the bilateral ones are the agreements' deliveries. */
-  trades: Trade[];
   zone: number | undefined;
   /** Changes when the page reloads its data (a settled interval): the list reloads too. */
   version: number;
 }) {
   const me = session.address.toLowerCase();
-  const list = useLoad(async () => {
-    // The interval length and the chain's current interval (the demo chain runs in accelerated time).
-    const [agreements, contracts] = await Promise.all([
-      call<{ agreements: Agreement[] }>(`/api/agreements?account=${me}`),
-      get<Contracts>("/api/contracts"),
-    ]);
-    return { agreements: [...agreements.agreements].reverse(), contracts };
-  }, [me, call, version]);
+  const pageSize = pageSizeFromUrl(10);
+  // The interval length and the chain's current interval (the demo chain runs in accelerated time).
+  const contracts = useLoad(() => get<Contracts>("/api/contracts"), [version]);
+  const pages = useCursorPages(
+    async (before) => {
+      const page = await call<{ agreements: Agreement[]; nextBefore: string | null }>(
+        `/api/agreements?account=${me}&limit=${pageSize}${before ? `&before=${before}` : ""}`,
+      );
+      return { items: page.agreements, nextBefore: page.nextBefore };
+    },
+    [me, call, pageSize, version],
+  );
   const [status, setStatus] = useState<WriteState>({ state: "idle" });
   const support = signingSupport(session);
 
@@ -84,21 +100,15 @@ export function AgreementsCard({
         hash: result.hash,
         blockNumber: result.blockNumber,
       });
-      list.reload();
+      pages.reload();
     } catch (error) {
       setStatus({ state: "failed", what, error: describeError(error) });
     }
   };
 
-  const delivered = new Map<string, { wh: bigint; intervals: number }>();
-  for (const t of trades) {
-    if (t.kind !== "bilateral" || !t.agreementId) continue;
-    const d = delivered.get(t.agreementId) ?? { wh: 0n, intervals: 0 };
-    delivered.set(t.agreementId, { wh: d.wh + BigInt(t.energyWh), intervals: d.intervals + 1 });
-  }
-
-  const data = list.data;
-  const seconds = data ? BigInt(data.contracts.intervalSeconds) : undefined;
+  const agreements = pages.data?.items;
+  const seconds = contracts.data ? BigInt(contracts.data.intervalSeconds) : undefined;
+  const error = pages.error ?? contracts.error;
   return (
     <section aria-labelledby="agreements-title" className="card" data-testid="agreements">
       <h2 id="agreements-title">Agreements</h2>
@@ -107,108 +117,232 @@ export function AgreementsCard({
         the auction from what the meters measured (less when the seller exports less or the buyer needs less). One of you
         proposes, the other accepts; either may cancel with the agreed notice.
       </p>
-      {list.error ? <ErrorBox title="Could not load your agreements" error={list.error} onRetry={list.reload} /> : null}
-      {!data && list.loading ? <Loading what="your agreements" /> : null}
-      {data && seconds !== undefined ? (
-        data.agreements.length === 0 ? (
+      {error ? (
+        <ErrorBox
+          title="Could not load your agreements"
+          error={error}
+          onRetry={() => {
+            pages.reload();
+            contracts.reload();
+          }}
+        />
+      ) : null}
+      {(!agreements || seconds === undefined) && (pages.loading || contracts.loading) ? <Loading what="your agreements" /> : null}
+      {agreements && seconds !== undefined ? (
+        agreements.length === 0 ? (
           <p className="notice empty">No agreements yet.</p>
         ) : (
-          <ul className="agreements">
-            {data.agreements.map((a) => {
-              const selling = a.seller === me;
-              const other = selling ? a.buyer : a.seller;
-              const cancelled = a.lastEvent.toLowerCase().startsWith("cancel");
-              const canAccept = a.status === "proposed" && a.proposer !== null && a.proposer !== me;
-              const canCancel = a.status === "proposed" || (a.status === "active" && !cancelled);
-              const got = delivered.get(a.id);
-              return (
-                <li
-                  key={a.id}
-                  data-testid={`agreement-${a.id}`}
-                  data-status={a.status}
-                  data-last-event={a.lastEvent}
-                  aria-labelledby={`agreement-${a.id}-title`}
-                >
-                  <h3 id={`agreement-${a.id}-title`}>
-                    Agreement #{a.id}: {selling ? "you sell" : "you buy"} ·{" "}
-                    <span data-testid={`agreement-${a.id}-status`}>
-                      {cancelled && a.status === "active" ? "cancelled, delivering through the notice" : STATUS_TEXT[a.status]}
-                    </span>
-                  </h3>
-                  <dl>
-                    <dt>{selling ? "Buyer" : "Seller"}</dt>
-                    <dd className="mono mono-wrap">{other}</dd>
-                    <dt>Terms</dt>
-                    <dd data-testid={`agreement-${a.id}-terms`}>
-                      up to {kwh(a.maxWhPerInterval)} per interval at {pricePerKwh(a.priceMicroPerKwh)}
-                    </dd>
-                    <dt>{a.status === "proposed" ? "From (proposed)" : "From"}</dt>
-                    <dd>{dateTime(startOf(a.startInterval, seconds))}</dd>
-                    <dt>Until</dt>
-                    <dd data-testid={`agreement-${a.id}-until`}>
-                      {dateTime(startOf(a.endInterval, seconds))}
-                      {cancelled && a.status !== "cancelled" ? " (cancelled: deliveries stop then)" : ""}
-                    </dd>
-                    <dt>Notice</dt>
-                    <dd>
-                      {a.noticeIntervals} interval{a.noticeIntervals === "1" ? "" : "s"}
-                    </dd>
-                    <dt>Proposed by</dt>
-                    <dd>{a.proposer === null ? "–" : a.proposer === me ? "you" : shortHex(a.proposer)}</dd>
-                    {a.status !== "proposed" && a.status !== "cancelled" ? (
-                      <>
-                        <dt>Delivered</dt>
-                        <dd data-testid={`agreement-${a.id}-delivered`}>
-                          {got
-                            ? `${kwh(got.wh.toString())} in ${got.intervals} interval${got.intervals === 1 ? "" : "s"} (your recent trades)`
-                            : "nothing yet"}
-                        </dd>
-                      </>
-                    ) : null}
-                  </dl>
-                  {canAccept || canCancel ? (
-                    <div className="actions">
-                      {canAccept ? (
-                        <button
-                          type="button"
-                          disabled={!support.ok || status.state === "pending"}
-                          onClick={() => void act(a, "accept")}
-                          aria-label={`Accept agreement #${a.id}`}
-                        >
-                          Accept
-                        </button>
-                      ) : null}
-                      {canCancel ? (
-                        <button
-                          type="button"
-                          className="secondary"
-                          disabled={!support.ok || status.state === "pending"}
-                          onClick={() => void act(a, "cancel")}
-                          aria-label={`${a.status === "proposed" ? (a.proposer === me ? "Withdraw" : "Refuse") : "Cancel"} agreement #${a.id}`}
-                        >
-                          {a.status === "proposed" ? (a.proposer === me ? "Withdraw" : "Refuse") : "Cancel"}
-                        </button>
-                      ) : null}
-                    </div>
-                  ) : null}
-                </li>
-              );
-            })}
+          <ul className="agreements" aria-describedby="agreements-pages-range">
+            {agreements.map((a) => (
+              <AgreementItem
+                key={a.id}
+                agreement={a}
+                me={me}
+                call={call}
+                seconds={seconds}
+                version={version}
+                busy={!support.ok || status.state === "pending"}
+                act={(action) => void act(a, action)}
+              />
+            ))}
           </ul>
         )
       ) : null}
+      <Pager id="agreements-pages" what="agreements" pages={pages} pageSize={pageSize} />
       <WriteStatus status={status} id="agreement-status" />
-      {data && seconds !== undefined ? (
+      {contracts.data && seconds !== undefined ? (
         <ProposeForm
           session={session}
           call={call}
           zone={zone}
           seconds={seconds}
-          currentInterval={BigInt(data.contracts.currentInterval)}
-          onProposed={list.reload}
+          currentInterval={BigInt(contracts.data.currentInterval)}
+          onProposed={pages.reload}
         />
       ) : null}
     </section>
+  );
+}
+
+const plural = (n: string, word: string) => `${n} ${word}${n === "1" ? "" : "s"}`;
+
+/** One agreement: its terms and state, what it delivered (from the API's totals), its actions and deliveries. */
+function AgreementItem({
+  agreement: a,
+  me,
+  call,
+  seconds,
+  version,
+  busy,
+  act,
+}: {
+  agreement: Agreement;
+  me: string;
+  call: Call;
+  seconds: bigint;
+  version: number;
+  busy: boolean;
+  act: (action: "accept" | "cancel") => void;
+}) {
+  const selling = a.seller === me;
+  const other = selling ? a.buyer : a.seller;
+  const cancelled = a.lastEvent.toLowerCase().startsWith("cancel");
+  const canAccept = a.status === "proposed" && a.proposer !== null && a.proposer !== me;
+  const canCancel = a.status === "proposed" || (a.status === "active" && !cancelled);
+  // Only an accepted agreement delivers ("cancelled" is a proposal withdrawn or refused).
+  const delivers = a.status === "active" || a.status === "ended";
+  const pageSize = pageSizeFromUrl(10);
+  const deliveries = useCursorPages(
+    async (before) => {
+      if (!delivers) return { items: [], nextBefore: null, totals: undefined };
+      const page = await call<AgreementDeliveries>(
+        `/api/agreements/${a.id}/deliveries?limit=${pageSize}${before ? `&before=${encodeURIComponent(before)}` : ""}`,
+      );
+      return { items: page.deliveries, nextBefore: page.nextBefore, totals: page.totals };
+    },
+    [a.id, delivers, call, pageSize, version],
+  );
+  const [open, setOpen] = useState(false);
+  const totals = deliveries.data?.totals;
+  const rows = deliveries.data?.items ?? [];
+  return (
+    <li
+      data-testid={`agreement-${a.id}`}
+      data-status={a.status}
+      data-last-event={a.lastEvent}
+      aria-labelledby={`agreement-${a.id}-title`}
+    >
+      <h3 id={`agreement-${a.id}-title`}>
+        Agreement #{a.id}: {selling ? "you sell" : "you buy"} ·{" "}
+        <span data-testid={`agreement-${a.id}-status`}>
+          {cancelled && a.status === "active" ? "cancelled, delivering through the notice" : STATUS_TEXT[a.status]}
+        </span>
+      </h3>
+      <dl>
+        <dt>{selling ? "Buyer" : "Seller"}</dt>
+        <dd className="mono mono-wrap">{other}</dd>
+        <dt>Terms</dt>
+        <dd data-testid={`agreement-${a.id}-terms`}>
+          up to {kwh(a.maxWhPerInterval)} per interval at {pricePerKwh(a.priceMicroPerKwh)}
+        </dd>
+        <dt>{a.status === "proposed" ? "From (proposed)" : "From"}</dt>
+        <dd>{dateTime(startOf(a.startInterval, seconds))}</dd>
+        <dt>Until</dt>
+        <dd data-testid={`agreement-${a.id}-until`}>
+          {dateTime(startOf(a.endInterval, seconds))}
+          {cancelled && a.status !== "cancelled" ? " (cancelled: deliveries stop then)" : ""}
+        </dd>
+        <dt>Notice</dt>
+        <dd>{plural(a.noticeIntervals, "interval")}</dd>
+        <dt>Proposed by</dt>
+        <dd>{a.proposer === null ? "–" : a.proposer === me ? "you" : shortHex(a.proposer)}</dd>
+        {delivers ? (
+          <>
+            <dt>Delivered</dt>
+            <dd data-testid={`agreement-${a.id}-delivered`}>
+              {deliveries.error
+                ? "could not be loaded"
+                : !totals
+                  ? "loading…"
+                  : totals.intervals === "0"
+                    ? "nothing yet"
+                    : `${kwh(totals.energyWh)} in ${plural(totals.intervals, "interval")} for ${credits(totals.moneyMicro, 4)}`}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {deliveries.error ? (
+        <ErrorBox
+          title={`Could not load the deliveries of agreement #${a.id}`}
+          error={deliveries.error}
+          onRetry={deliveries.reload}
+        />
+      ) : null}
+      {canAccept || canCancel || (totals && totals.intervals !== "0") ? (
+        <div className="actions">
+          {totals && totals.intervals !== "0" ? (
+            <button
+              type="button"
+              className="secondary"
+              aria-expanded={open}
+              aria-controls={`agreement-${a.id}-deliveries`}
+              onClick={() => setOpen((o) => !o)}
+            >
+              {open ? "Hide" : "Show"} deliveries<span className="sr-only"> of agreement #{a.id}</span>
+            </button>
+          ) : null}
+          {canAccept ? (
+            <button type="button" disabled={busy} onClick={() => act("accept")} aria-label={`Accept agreement #${a.id}`}>
+              Accept
+            </button>
+          ) : null}
+          {canCancel ? (
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy}
+              onClick={() => act("cancel")}
+              aria-label={`${a.status === "proposed" ? (a.proposer === me ? "Withdraw" : "Refuse") : "Cancel"} agreement #${a.id}`}
+            >
+              {a.status === "proposed" ? (a.proposer === me ? "Withdraw" : "Refuse") : "Cancel"}
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {totals && totals.intervals !== "0" ? (
+        <div id={`agreement-${a.id}-deliveries`} className="deliveries" hidden={!open}>
+          <div className="table-wrap">
+            <table data-testid={`agreement-${a.id}-deliveries-table`} aria-describedby={`agreement-${a.id}-pages-range`}>
+              <caption className="sr-only">Deliveries of agreement #{a.id}, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Interval</th>
+                  <th scope="col" className="num">
+                    Energy
+                  </th>
+                  <th scope="col" className="num">
+                    Price
+                  </th>
+                  <th scope="col" className="num">
+                    Amount
+                  </th>
+                  <th scope="col">Details</th>
+                  <th scope="col">Transaction</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((d) => (
+                  <tr key={`${d.interval}-${d.index}`} data-interval={d.interval} data-index={d.index}>
+                    <td>{d.startsAt ? dateTime(d.startsAt) : `#${d.interval}`}</td>
+                    <td className="num">{kwh(d.energyWh)}</td>
+                    <td className="num">{pricePerKwh(d.priceMicroPerKwh)}</td>
+                    <td className="num">{`${selling ? "+" : "−"}${credits(d.moneyMicro, 4)}`}</td>
+                    <td>
+                      <Link
+                        href={`/explorer/trade/${d.interval}/${d.index}`}
+                        aria-label={`Trade ${d.index} of interval ${d.interval}, with its signed meter readings`}
+                      >
+                        Trade
+                      </Link>
+                    </td>
+                    <td>
+                      {d.txHash ? (
+                        <Link href={`/explorer/tx/${d.txHash}`} aria-label={`Settlement transaction of interval ${d.interval}`}>
+                          {shortHex(d.txHash)}
+                        </Link>
+                      ) : (
+                        "–"
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager id={`agreement-${a.id}-pages`} what="deliveries" pages={deliveries} pageSize={pageSize} />
+        </div>
+      ) : null}
+    </li>
   );
 }
 
@@ -241,6 +375,13 @@ function ProposeForm({
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [status, setStatus] = useState<WriteState>({ state: "idle" });
   const support = signingSupport(session);
+  // The active households of one's zone to pick from (display names where the API gives them).
+  const neighbours = useLoad(async () => {
+    if (zone === undefined) return [];
+    const { participants } = await get<{ participants: Neighbour[] }>(`/api/participants?zone=${zone}&active=true&limit=500`);
+    return participants.filter((p) => p.account !== me && p.zone === zone && p.active);
+  }, [zone, me]);
+  const picked = neighbours.data?.find((p) => p.account === values.counterparty.trim().toLowerCase());
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -329,6 +470,36 @@ function ProposeForm({
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="propose-title" aria-describedby="agreement-signing">
       <h3 id="propose-title">Propose an agreement</h3>
+      {zone !== undefined ? (
+        <div className="field">
+          <label htmlFor="agreement-pick">Pick a neighbour of your zone</label>
+          <select
+            id="agreement-pick"
+            value={picked?.account ?? ""}
+            onChange={(e) => setValues((v) => ({ ...v, counterparty: e.target.value }))}
+            aria-describedby="agreement-pick-hint"
+            disabled={!neighbours.data || neighbours.data.length === 0}
+          >
+            <option value="">
+              {picked || !values.counterparty.trim() ? "Choose a neighbour…" : "Typed address (not in the list)"}
+            </option>
+            {neighbours.data?.map((p) => (
+              <option key={p.account} value={p.account}>
+                {p.displayName ? `${p.displayName} · ${shortHex(p.account)}` : p.account}
+              </option>
+            ))}
+          </select>
+          <span id="agreement-pick-hint" className="hint" data-testid="agreement-pick-hint">
+            {neighbours.error
+              ? `The list could not be loaded (${neighbours.error}): type the address below.`
+              : !neighbours.data
+                ? "Loading the households of your zone…"
+                : neighbours.data.length === 0
+                  ? `No other active household in zone ${zone}.`
+                  : `${plural(String(neighbours.data.length), "active household")} of zone ${zone}; it fills in the address below, which you can also type.`}
+          </span>
+        </div>
+      ) : null}
       {field(
         "counterparty",
         "Neighbour's address",

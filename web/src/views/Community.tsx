@@ -1,9 +1,10 @@
 import { useRef } from "react";
-import { get, type Interval, type Kpis, type Leaderboard, type ZoneLimits, type ZoneResult } from "../api.ts";
+import { type BookZone, get, type Interval, type IntervalBook, type Kpis, type Leaderboard, type ZoneLimits } from "../api.ts";
 import { Chart, kwhSeries, priceSeries } from "../Chart.tsx";
-import { clock, credits, formatScaled, kwh, percentBps, pricePerKwh, ratioBps, sum, toPlot } from "../format.ts";
+import { clock, credits, dateTime, formatScaled, kwh, percentBps, pricePerKwh, ratioBps, sum, toPlot } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
+import { netFlowText } from "./Market.tsx";
 
 const UNLIMITED = (2n ** 64n - 1n).toString();
 const capText = (wh: string) => (wh === UNLIMITED ? "unlimited" : kwh(wh));
@@ -14,14 +15,12 @@ export function Community() {
   const data = useLoad(async () => {
     const [kpis, intervals, zones] = await Promise.all([
       get<Kpis>("/api/kpis"),
-      get<{ intervals: (Interval & { zones?: ZoneResult[] })[] }>("/api/intervals?limit=48"),
+      get<{ intervals: Interval[] }>("/api/intervals?limit=48"),
       get<{ zones: ZoneLimits[] }>("/api/zones"),
     ]);
     const latest = intervals.intervals[0];
-    const latestZones = latest
-      ? (await get<{ zones: ZoneResult[] }>(`/api/intervals/${latest.interval}`)).zones
-      : ([] as ZoneResult[]);
-    return { kpis, intervals: intervals.intervals, zones: zones.zones, latest, latestZones };
+    const book = latest ? await get<IntervalBook>(`/api/intervals/${latest.interval}/book`) : undefined;
+    return { kpis, intervals: intervals.intervals, zones: zones.zones, latest, book };
   }, []);
   const month = data.data?.latest
     ? new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit" }).format(
@@ -173,70 +172,233 @@ export function Community() {
               </div>
             ) : null}
           </section>
-          <Zones limits={d.zones} results={d.latestZones} interval={d.latest?.interval} />
+          <Zones limits={d.zones} book={d.book} startsAt={d.latest?.startsAt} timeZone={tz} />
         </>
       ) : null}
     </section>
   );
 }
 
-function Zones({ limits, results, interval }: { limits: ZoneLimits[]; results: ZoneResult[]; interval: string | undefined }) {
+/** One zone as the diagram and its table show it: current limits, and the latest interval's figures when it had readings. */
+type ZoneView = { zone: number; limits: ZoneLimits | undefined; result: BookZone | undefined };
+
+const boundText = (r: BookZone | undefined) =>
+  !r?.capacityBound
+    ? undefined
+    : r.boundLimit === "import"
+      ? "LIMIT BOUND: import cap"
+      : r.boundLimit === "export"
+        ? "LIMIT BOUND: export cap"
+        : "LIMIT BOUND";
+
+/** Caps in force at the latest settlement when the zone took part, else the current ones. */
+const capsOf = (z: ZoneView) => ({
+  importCapWh: z.result?.importCapWh ?? z.limits?.importCapWh ?? UNLIMITED,
+  exportCapWh: z.result?.exportCapWh ?? z.limits?.exportCapWh ?? UNLIMITED,
+  feeMicroPerKwh: z.result?.feeMicroPerKwh ?? z.limits?.feeMicroPerKwh ?? "0",
+});
+
+const households = (z: ZoneView) =>
+  z.result ? `${z.result.households} household${z.result.households === 1 ? "" : "s"}` : "no readings";
+
+function Zones({
+  limits,
+  book,
+  startsAt,
+  timeZone: tz,
+}: {
+  limits: ZoneLimits[];
+  book: IntervalBook | undefined;
+  startsAt: string | undefined;
+  timeZone: string;
+}) {
+  const results = book?.zones ?? [];
   const ids = [...new Set([...limits.map((z) => z.zone), ...results.map((z) => z.zone)])].sort((a, b) => a - b);
+  const zones: ZoneView[] = ids.map((zone) => ({
+    zone,
+    limits: limits.find((z) => z.zone === zone),
+    result: results.find((z) => z.zone === zone),
+  }));
   return (
     <section className="card" aria-labelledby="zones-title">
-      <h2 id="zones-title">Zones{interval ? ` in interval ${interval}` : ""}</h2>
+      <h2 id="zones-title">Zones{startsAt ? `, ${dateTime(startsAt, tz)}` : ""}</h2>
       <p className="hint">
-        Each zone is a part of the grid with limits on what it may import and export; a zone whose limit bound is priced on its
-        own.
+        Each zone is a part of the grid with caps on what it may import from and export to the other zones. The arrows give each
+        zone's net exchange with the other zones through the grid connection in the latest interval; a zone whose cap held is
+        priced on its own.
       </p>
-      {ids.length === 0 ? (
+      {zones.length === 0 ? (
         <Empty>No zone has limits or results yet.</Empty>
       ) : (
-        <ul className="zones" data-testid="zones">
-          {ids.map((id) => {
-            const l = limits.find((z) => z.zone === id);
-            const r = results.find((z) => z.zone === id);
-            const net = r ? BigInt(r.netExportWh) : 0n;
-            return (
-              <li key={id} className={r?.capacityBound ? "bound" : undefined} data-zone={id}>
-                <h3>Zone {id}</h3>
-                <dl className="kv">
-                  <div className="kv-row">
-                    <dt>Import cap</dt>
-                    <dd>{l ? capText(l.importCapWh) : "unlimited"}</dd>
-                  </div>
-                  <div className="kv-row">
-                    <dt>Export cap</dt>
-                    <dd>{l ? capText(l.exportCapWh) : "unlimited"}</dd>
-                  </div>
-                  <div className="kv-row">
-                    <dt>Import fee</dt>
-                    <dd>{l ? pricePerKwh(l.feeMicroPerKwh) : pricePerKwh("0")}</dd>
-                  </div>
-                  {r ? (
-                    <>
-                      <div className="kv-row">
-                        <dt>Price</dt>
-                        <dd>{pricePerKwh(r.priceMicroPerKwh)}</dd>
-                      </div>
-                      <div className="kv-row">
-                        <dt>Net flow</dt>
-                        <dd>
-                          {net >= 0n ? "exports " : "imports "}
-                          {kwh((net < 0n ? -net : net).toString())}
-                        </dd>
-                      </div>
-                    </>
-                  ) : null}
-                </dl>
-                <p className={r?.capacityBound ? "unverified" : "hint"} data-testid={`zone-${id}-bound`}>
-                  {r ? (r.capacityBound ? "A limit bound: priced separately" : "No limit bound") : "No result in this interval"}
-                </p>
-              </li>
-            );
-          })}
-        </ul>
+        <>
+          <ZoneDiagram zones={zones} hubPriceMicroPerKwh={book?.priceMicroPerKwh} />
+          <div className="table-wrap">
+            <table data-testid="zones">
+              <caption className="sr-only">The zones of the diagram, with the latest interval's figures</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Zone</th>
+                  <th scope="col" className="num">
+                    Households
+                  </th>
+                  <th scope="col" className="num">
+                    Import cap
+                  </th>
+                  <th scope="col" className="num">
+                    Export cap
+                  </th>
+                  <th scope="col" className="num">
+                    Import fee
+                  </th>
+                  <th scope="col" className="num">
+                    Price
+                  </th>
+                  <th scope="col">Net flow</th>
+                  <th scope="col">Limit</th>
+                </tr>
+              </thead>
+              <tbody>
+                {zones.map((z) => {
+                  const caps = capsOf(z);
+                  return (
+                    <tr key={z.zone} data-zone={z.zone}>
+                      <th scope="row">Zone {z.zone}</th>
+                      <td className="num">{z.result ? z.result.households : "–"}</td>
+                      <td className="num">{capText(caps.importCapWh)}</td>
+                      <td className="num">{capText(caps.exportCapWh)}</td>
+                      <td className="num">{pricePerKwh(caps.feeMicroPerKwh)}</td>
+                      <td className="num">{z.result ? pricePerKwh(z.result.priceMicroPerKwh) : "–"}</td>
+                      <td>{z.result ? netFlowText(z.result.netExportWh) : "no result"}</td>
+                      <td className={z.result?.capacityBound ? "unverified" : undefined} data-testid={`zone-${z.zone}-bound`}>
+                        {z.result ? (boundText(z.result) ?? "No limit bound") : "No result in this interval"}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
       )}
     </section>
+  );
+}
+
+const COL = 270;
+const BOX_W = 250;
+const BOX_H = 128;
+const GRID_Y = 8;
+const GRID_H = 58;
+const ZONE_Y = 210;
+
+/**
+ * The community as a tree: the grid connection on top, each zone below it with its households and caps,
+ * and an arrow per zone for its net exchange with the other zones (up: exports, down: imports), labelled
+ * in kWh. A zone whose cap held gets a thick dashed red border and the words "LIMIT BOUND".
+ */
+function ZoneDiagram({ zones, hubPriceMicroPerKwh }: { zones: ZoneView[]; hubPriceMicroPerKwh: string | undefined }) {
+  const width = Math.max(560, zones.length * COL + 20);
+  const height = ZONE_Y + BOX_H + 10;
+  const gridX = width / 2;
+  const left = (width - zones.length * COL) / 2 + (COL - BOX_W) / 2;
+  const summary = zones
+    .map((z) => {
+      const caps = capsOf(z);
+      return `Zone ${z.zone}: ${households(z)}, import cap ${capText(caps.importCapWh)}, export cap ${capText(caps.exportCapWh)}, ${
+        z.result ? `net flow ${netFlowText(z.result.netExportWh)}` : "no result"
+      }${boundText(z.result) ? `, ${boundText(z.result)?.toLowerCase()}` : ""}.`;
+    })
+    .join(" ");
+  return (
+    <figure className="chart" aria-labelledby="zone-diagram-title" data-testid="zone-diagram">
+      <figcaption id="zone-diagram-title">The community's zones and their exchanges through the grid</figcaption>
+      <svg
+        className="zone-diagram"
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-labelledby="zone-diagram-title"
+        aria-describedby="zone-diagram-desc"
+      >
+        <title>The community's zones and their exchanges through the grid</title>
+        <desc id="zone-diagram-desc">{summary}</desc>
+        <defs>
+          <marker
+            id="zone-arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
+            <path d="M0,0 L10,5 L0,10 z" fill="#374151" />
+          </marker>
+        </defs>
+        <rect x={gridX - 130} y={GRID_Y} width={260} height={GRID_H} rx={8} fill="#e5e7eb" stroke="#374151" strokeWidth={2} />
+        <text x={gridX} y={GRID_Y + 24} textAnchor="middle" fontWeight={700}>
+          Grid connection
+        </text>
+        <text x={gridX} y={GRID_Y + 46} textAnchor="middle" className="muted">
+          {hubPriceMicroPerKwh ? `hub price ${pricePerKwh(hubPriceMicroPerKwh)}` : "no interval yet"}
+        </text>
+        {zones.map((z, i) => {
+          const x = left + i * COL;
+          const cx = x + BOX_W / 2;
+          const caps = capsOf(z);
+          const net = z.result ? BigInt(z.result.netExportWh) : 0n;
+          const bound = boundText(z.result);
+          const top = { x: gridX + (cx - gridX) * 0.15, y: GRID_Y + GRID_H };
+          const bottom = { x: cx, y: ZONE_Y };
+          const [from, to] = net > 0n ? [bottom, top] : [top, bottom];
+          const midX = (top.x + bottom.x) / 2;
+          const midY = (top.y + bottom.y) / 2;
+          return (
+            <g key={z.zone} data-zone={z.zone}>
+              <line
+                x1={from.x}
+                y1={from.y}
+                x2={to.x}
+                y2={to.y}
+                stroke={net === 0n ? "#9ca3af" : "#374151"}
+                strokeWidth={net === 0n ? 2 : 3}
+                strokeDasharray={net === 0n ? "4 4" : undefined}
+                markerEnd={net === 0n ? undefined : "url(#zone-arrow)"}
+              />
+              <text x={midX + (cx < gridX ? -8 : 8)} y={midY} textAnchor={cx < gridX ? "end" : "start"} data-testid="zone-flow">
+                {z.result ? netFlowText(z.result.netExportWh) : "no result"}
+              </text>
+              <rect
+                x={x}
+                y={ZONE_Y}
+                width={BOX_W}
+                height={BOX_H}
+                rx={8}
+                fill={bound ? "#fef2f2" : "#ffffff"}
+                stroke={bound ? "#991b1b" : "#6b7280"}
+                strokeWidth={bound ? 4 : 2}
+                strokeDasharray={bound ? "10 4" : undefined}
+              />
+              <text x={x + 12} y={ZONE_Y + 24} fontWeight={700}>
+                Zone {z.zone}
+              </text>
+              <text x={x + 12} y={ZONE_Y + 46}>
+                {households(z)}
+              </text>
+              <text x={x + 12} y={ZONE_Y + 68} className="muted">
+                import cap {capText(caps.importCapWh)}
+              </text>
+              <text x={x + 12} y={ZONE_Y + 90} className="muted">
+                export cap {capText(caps.exportCapWh)}
+              </text>
+              {bound ? (
+                <text x={x + 12} y={ZONE_Y + 114} className="alert" data-testid="zone-diagram-bound">
+                  {bound}
+                </text>
+              ) : null}
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
   );
 }

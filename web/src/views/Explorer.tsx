@@ -2,27 +2,46 @@ import { type FormEvent, useRef, useState } from "react";
 import { type Block, type ChainEvent, get, type Interval, type Trade, type Tx } from "../api.ts";
 import { dateTime, kwh, pricePerKwh, shortHex } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
+import { Pager, pageSizeFromUrl, useCursorPages } from "../paging.tsx";
 import { Link, navigate } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading } from "../ui.tsx";
 
 /** Recent blocks holding PeerGrid transactions and the latest decoded events; search by hash or number. */
 export function Explorer() {
-  const data = useLoad(async () => {
-    const [blocks, events, latest] = await Promise.all([
-      get<{ blocks: Block[] }>("/api/explorer/blocks?limit=15"),
-      get<{ events: ChainEvent[] }>("/api/explorer/events?limit=15"),
-      get<{ intervals: Interval[] }>("/api/intervals?limit=1"),
-    ]);
-    const interval = latest.intervals[0];
+  const pageSize = pageSizeFromUrl(15);
+  const blocks = useCursorPages(
+    async (before) => {
+      const page = await get<{ blocks: Block[]; nextBefore: string | null }>(
+        `/api/explorer/blocks?limit=${pageSize}${before ? `&before=${before}` : ""}`,
+      );
+      return { items: page.blocks, nextBefore: page.nextBefore };
+    },
+    [pageSize],
+  );
+  const events = useCursorPages(
+    async (before) => {
+      const page = await get<{ events: ChainEvent[]; nextBefore: string | null }>(
+        `/api/explorer/events?limit=${pageSize}${before ? `&before=${encodeURIComponent(before)}` : ""}`,
+      );
+      return { items: page.events, nextBefore: page.nextBefore };
+    },
+    [pageSize],
+  );
+  const latest = useLoad(async () => {
+    const interval = (await get<{ intervals: Interval[] }>("/api/intervals?limit=1")).intervals[0];
     const trades = interval
       ? (await get<{ trades: Trade[] }>(`/api/intervals/${interval.interval}/trades`)).trades.slice(0, 20)
       : [];
-    return { blocks: blocks.blocks, events: events.events, interval, trades };
+    return { interval, trades };
   }, []);
   const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
   const live = useLive(["block", "interval"], () => {
     clearTimeout(reloadSoon.current);
-    reloadSoon.current = setTimeout(data.reload, 300);
+    reloadSoon.current = setTimeout(() => {
+      blocks.reload();
+      events.reload();
+      latest.reload();
+    }, 300);
   });
   const [query, setQuery] = useState("");
   const [queryError, setQueryError] = useState<string>();
@@ -66,70 +85,79 @@ export function Explorer() {
           ) : null}
         </form>
       </search>
-      {data.error ? <ErrorBox title="Could not load the explorer" error={data.error} onRetry={data.reload} /> : null}
-      {!data.data && data.loading ? <Loading what="blocks" /> : null}
-      {data.data ? (
-        <div className="columns">
-          <section className="card" aria-labelledby="blocks-title">
-            <h2 id="blocks-title">Recent blocks</h2>
-            {data.data.blocks.length === 0 ? (
-              <Empty>No block holds a PeerGrid transaction yet.</Empty>
-            ) : (
-              <ul className="list">
-                {data.data.blocks.map((b) => (
-                  <li key={b.number}>
-                    <Link href={`/explorer/block/${b.number}`}>Block {b.number}</Link>
-                    <span className="hint">
-                      {" "}
-                      · {b.transactions} tx · {dateTime(b.timestamp)}
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
-          <section className="card" aria-labelledby="trades-title">
-            <h2 id="trades-title">
-              {data.data.interval ? `Trades of interval ${data.data.interval.interval}` : "Latest trades"}
-            </h2>
-            {data.data.trades.length === 0 ? (
-              <Empty>No trade in the latest settled interval.</Empty>
-            ) : (
-              <ul className="list" data-testid="latest-trades">
-                {data.data.trades.map((t) => (
-                  <li key={`${t.interval}-${t.index}`}>
-                    <Link href={`/explorer/trade/${t.interval}/${t.index}`}>
-                      Trade {t.index}: {kwh(t.energyWh)}
-                    </Link>
-                    <span className="hint">
-                      {" "}
-                      · {t.kind} · {pricePerKwh(t.buyerPriceMicroPerKwh)} · {shortHex(t.seller)} → {shortHex(t.buyer)}
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
-          <section className="card" aria-labelledby="events-title">
-            <h2 id="events-title">Latest events</h2>
-            {data.data.events.length === 0 ? (
-              <Empty>No events yet.</Empty>
-            ) : (
-              <ul className="list">
-                {data.data.events.map((e) => (
-                  <li key={`${e.txHash}-${e.logIndex}`}>
-                    <Link href={`/explorer/tx/${e.txHash}`}>{e.name}</Link>
-                    <span className="hint">
-                      {" "}
-                      · {e.contract} · block {e.blockNumber}
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
-        </div>
+      {blocks.error || events.error || latest.error ? (
+        <ErrorBox
+          title="Could not load the explorer"
+          error={(blocks.error ?? events.error ?? latest.error) as string}
+          onRetry={() => {
+            blocks.reload();
+            events.reload();
+            latest.reload();
+          }}
+        />
       ) : null}
+      <div className="columns">
+        <section className="card" aria-labelledby="blocks-title">
+          <h2 id="blocks-title">Recent blocks</h2>
+          {!blocks.data && blocks.loading ? <Loading what="blocks" /> : null}
+          {blocks.data?.items.length === 0 ? <Empty>No block holds a PeerGrid transaction yet.</Empty> : null}
+          {blocks.data && blocks.data.items.length > 0 ? (
+            <ul className="list" data-testid="blocks" aria-describedby="blocks-pages-range">
+              {blocks.data.items.map((b) => (
+                <li key={b.number}>
+                  <Link href={`/explorer/block/${b.number}`}>Block {b.number}</Link>
+                  <span className="hint">
+                    {" "}
+                    · {b.transactions} tx · {dateTime(b.timestamp)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <Pager id="blocks-pages" what="blocks" pages={blocks} pageSize={pageSize} />
+        </section>
+        <section className="card" aria-labelledby="trades-title">
+          <h2 id="trades-title">
+            {latest.data?.interval ? `Trades of interval ${latest.data.interval.interval}` : "Latest trades"}
+          </h2>
+          {!latest.data && latest.loading ? <Loading what="the latest trades" /> : null}
+          {latest.data?.trades.length === 0 ? <Empty>No trade in the latest settled interval.</Empty> : null}
+          {latest.data && latest.data.trades.length > 0 ? (
+            <ul className="list" data-testid="latest-trades">
+              {latest.data.trades.map((t) => (
+                <li key={`${t.interval}-${t.index}`}>
+                  <Link href={`/explorer/trade/${t.interval}/${t.index}`}>
+                    Trade {t.index}: {kwh(t.energyWh)}
+                  </Link>
+                  <span className="hint">
+                    {" "}
+                    · {t.kind} · {pricePerKwh(t.buyerPriceMicroPerKwh)} · {shortHex(t.seller)} → {shortHex(t.buyer)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </section>
+        <section className="card" aria-labelledby="events-title">
+          <h2 id="events-title">Latest events</h2>
+          {!events.data && events.loading ? <Loading what="events" /> : null}
+          {events.data?.items.length === 0 ? <Empty>No events yet.</Empty> : null}
+          {events.data && events.data.items.length > 0 ? (
+            <ul className="list" data-testid="events" aria-describedby="events-pages-range">
+              {events.data.items.map((e) => (
+                <li key={`${e.txHash}-${e.logIndex}`} data-block={e.blockNumber} data-log-index={e.logIndex}>
+                  <Link href={`/explorer/tx/${e.txHash}`}>{e.name}</Link>
+                  <span className="hint">
+                    {" "}
+                    · {e.contract} · block {e.blockNumber}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <Pager id="events-pages" what="events" pages={events} pageSize={pageSize} />
+        </section>
+      </div>
     </section>
   );
 }

@@ -13,9 +13,11 @@ import {
 import { Chart, kwhSeries } from "../Chart.tsx";
 import { clock, credits, dateTime, kwh, pricePerKwh, shortHex } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
+import { type CursorPage, Pager, pageSizeFromUrl, useCursorPages } from "../paging.tsx";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
 import { AgreementsCard } from "./Agreements.tsx";
+import { FundsCard } from "./Funds.tsx";
 import { ProductionChart, ProfileCard, StandingOrderCard } from "./HouseholdControls.tsx";
 
 type HouseholdData = { statement: Statement; trades: Trade[]; intervals: Interval[]; account: Account };
@@ -100,7 +102,8 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
             )}
           </section>
           <StandingOrderCard session={session} call={call} order={d.account.standingOrder} onChanged={data.reload} />
-          <AgreementsCard session={session} call={call} trades={d.trades} zone={d.account.participant?.zone} version={version} />
+          <FundsCard session={session} call={call} version={version} />
+          <AgreementsCard session={session} call={call} zone={d.account.participant?.zone} version={version} />
           {perInterval.error ? (
             <ErrorBox
               title="Could not load your production and consumption per interval"
@@ -128,7 +131,7 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
             </dl>
             <StatementDownload call={call} month={d.statement.month} tz={tz} me={me} />
           </section>
-          <Trades trades={d.trades} intervals={d.intervals} me={me} tz={tz} />
+          <Trades call={call} me={me} tz={tz} version={version} />
           <ProfileCard session={session} call={call} />
         </>
       ) : null}
@@ -163,16 +166,42 @@ function IntervalChart({ data, me, tz }: { data: HouseholdData; me: string; tz: 
   );
 }
 
-function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Interval[]; me: string; tz: string }) {
-  const byInterval = new Map(intervals.map((i) => [i.interval, i]));
+type TradeRow = { trade: Trade; interval: Interval | undefined };
+
+/** The household's trades, newest first, a page at a time, each with its interval's settlement transaction. */
+function Trades({ call, me, tz, version }: { call: Call; me: string; tz: string; version: number }) {
+  const pageSize = pageSizeFromUrl();
+  const pages = useCursorPages<CursorPage<TradeRow>>(
+    async (before) => {
+      const page = await call<{ trades: Trade[]; nextBefore: string | null }>(
+        `/api/accounts/${me}/trades?limit=${pageSize}${before ? `&before=${encodeURIComponent(before)}` : ""}`,
+      );
+      // The settled intervals the page spans (at most 500: older rows then show their number only).
+      const [newest, oldest] = [page.trades[0], page.trades[page.trades.length - 1]];
+      const span = newest && oldest ? BigInt(newest.interval) - BigInt(oldest.interval) + 1n : 0n;
+      const intervals =
+        newest && span > 0n
+          ? (
+              await call<{ intervals: Interval[] }>(
+                `/api/intervals?before=${BigInt(newest.interval) + 1n}&limit=${span > 500n ? 500n : span}`,
+              )
+            ).intervals
+          : [];
+      const byInterval = new Map(intervals.map((i) => [i.interval, i]));
+      return { items: page.trades.map((t) => ({ trade: t, interval: byInterval.get(t.interval) })), nextBefore: page.nextBefore };
+    },
+    [me, call, pageSize, version],
+  );
+  const rows = pages.data?.items;
   return (
     <section aria-labelledby="trades-title" className="card">
       <h2 id="trades-title">Trade history</h2>
-      {trades.length === 0 ? (
-        <Empty>No trades yet: your standing order has not matched a neighbour's.</Empty>
-      ) : (
+      {pages.error ? <ErrorBox title="Could not load your trades" error={pages.error} onRetry={pages.reload} /> : null}
+      {!rows && pages.loading ? <Loading what="your trades" /> : null}
+      {rows && rows.length === 0 ? <Empty>No trades yet: your standing order has not matched a neighbour's.</Empty> : null}
+      {rows && rows.length > 0 ? (
         <div className="table-wrap">
-          <table data-testid="trades">
+          <table data-testid="trades" aria-describedby="trades-pages-range">
             <caption className="sr-only">Your trades, newest first</caption>
             <thead>
               <tr>
@@ -193,11 +222,10 @@ function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Int
               </tr>
             </thead>
             <tbody>
-              {trades.map((t) => {
+              {rows.map(({ trade: t, interval }) => {
                 const selling = t.seller === me;
-                const interval = byInterval.get(t.interval);
                 return (
-                  <tr key={`${t.interval}-${t.index}`}>
+                  <tr key={`${t.interval}-${t.index}`} data-interval={t.interval} data-index={t.index}>
                     <td>{interval ? dateTime(interval.startsAt, tz) : `#${t.interval}`}</td>
                     <td>{selling ? "Sold" : "Bought"}</td>
                     <td className="mono" title={selling ? t.buyer : t.seller}>
@@ -234,7 +262,8 @@ function Trades({ trades, intervals, me, tz }: { trades: Trade[]; intervals: Int
             </tbody>
           </table>
         </div>
-      )}
+      ) : null}
+      <Pager id="trades-pages" what="trades" pages={pages} pageSize={pageSize} />
     </section>
   );
 }

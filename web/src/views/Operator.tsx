@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
+import { type FormEvent, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { type Address, isAddress } from "viem";
 import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
 import {
@@ -8,12 +8,16 @@ import {
   get,
   type Keeper,
   type Meter,
+  type ParticipantEntry,
   type Role,
   type Session,
+  type TariffChange,
   type ZoneLimits,
 } from "../api.ts";
 import { dateTime, kwh, parseScaled, pricePerKwh, shortHex, toInput, U64_MAX } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
+import { type CursorPage, Pager, pageSizeFromUrl, useCursorPages } from "../paging.tsx";
+import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, type WriteState, WriteStatus } from "../ui.tsx";
 import { communityRegistryAbi, energyMarketAbi, signAndRelay, signingSupport } from "../wallet.ts";
 
@@ -34,7 +38,13 @@ export function Operator({ session, renew }: { session: Session; renew: (s: Sess
   const isOperator = roles.includes("operator");
   const isGrid = roles.includes("gridOperator");
   const refresh = useRef<() => void>(() => {});
-  const live = useLive(["block", "interval"], () => refresh.current());
+  // A newly indexed block (it may hold a registry or tariff change) or one's own write bumps this: the lists
+  // below reload (the API answers from its cache until the index changes).
+  const [version, changed] = useReducer((v: number) => v + 1, 0);
+  const live = useLive(["block", "interval"], (type) => {
+    refresh.current();
+    if (type === "block") changed();
+  });
 
   return (
     <section aria-labelledby="operator-title">
@@ -60,9 +70,11 @@ export function Operator({ session, renew }: { session: Session; renew: (s: Sess
         <>
           <KeeperHealth refresh={refresh} />
           {isOperator ? <Onboard session={session} call={call} /> : null}
-          <Meters session={session} call={call} canPause={isOperator} />
-          {isGrid ? <Tariffs session={session} call={call} /> : null}
-          {isGrid ? <ZoneLimitsForm session={session} call={call} /> : null}
+          <Participants session={session} call={call} canChange={isOperator} version={version} changed={changed} />
+          <Meters session={session} call={call} canPause={isOperator} version={version} changed={changed} />
+          {isGrid ? <Tariffs session={session} call={call} changed={changed} /> : null}
+          <TariffHistory version={version} />
+          {isGrid ? <ZoneLimitsForm session={session} call={call} version={version} /> : null}
         </>
       )}
     </section>
@@ -304,33 +316,312 @@ function Onboard({ session, call }: { session: Session; call: Call }) {
   );
 }
 
-function Meters({ session, call, canPause }: { session: Session; call: Call; canPause: boolean }) {
-  const meters = useLoad(() => get<{ meters: Meter[] }>("/api/meters?limit=500").then((r) => r.meters), []);
+/** A registry write from the operator view: what it does, its route and call, and how to see it in the index. */
+type RegistryChange = {
+  what: string;
+  done: string;
+  endpoint: string;
+  functionName: "setParticipantActive" | "deactivateMeter" | "reactivateMeter";
+  args: readonly unknown[];
+  /** Whether the index shows the change yet (the write is relayed before the indexer has its block). */
+  shown: () => Promise<boolean>;
+};
+
+/** Signs and relays `change`, waits (up to 5 s) for the index to show it, then reloads the lists. */
+async function applyChange(
+  session: Session,
+  call: Call,
+  change: RegistryChange,
+  setStatus: (s: WriteState) => void,
+  changed: () => void,
+) {
+  setStatus({ state: "pending", what: change.what });
+  try {
+    const r = await signAndRelay(session, call, {
+      endpoint: change.endpoint,
+      method: "POST",
+      contract: "registry",
+      abi: communityRegistryAbi,
+      functionName: change.functionName,
+      args: change.args as never,
+    });
+    setStatus({ state: "done", what: change.done, hash: r.hash, blockNumber: r.blockNumber });
+    for (let i = 0; i < 20 && !(await change.shown().catch(() => false)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    changed();
+  } catch (error) {
+    setStatus({ state: "failed", what: change.what, error: describeError(error) });
+  }
+}
+
+/** Pausing (registry.deactivateMeter) or reactivating (registry.reactivateMeter) meter `meterId`. */
+const meterChange = (meterId: number, active: boolean): RegistryChange => ({
+  what: `${active ? "Reactivating" : "Pausing"} meter ${meterId}`,
+  done: `Meter ${meterId} ${active ? "reactivated" : "paused"}`,
+  endpoint: `/api/meters/${meterId}/${active ? "reactivate" : "deactivate"}`,
+  functionName: active ? "reactivateMeter" : "deactivateMeter",
+  args: [meterId],
+  shown: async () => (await get<Meter>(`/api/meters/${meterId}`)).active === active,
+});
+
+function MeterButton({
+  meterId,
+  active,
+  disabled,
+  onClick,
+}: {
+  meterId: number;
+  active: boolean;
+  disabled: boolean;
+  onClick: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="secondary"
+      disabled={disabled}
+      onClick={onClick}
+      aria-label={`${active ? "Pause" : "Reactivate"} meter ${meterId}`}
+    >
+      {active ? "Pause" : "Reactivate"}
+    </button>
+  );
+}
+
+type ParticipantPage = CursorPage<ParticipantEntry> & { items: ParticipantEntry[] };
+
+/** All participants, a page at a time in address order, with their meters; operators (de)activate them and their meters. */
+function Participants({
+  session,
+  call,
+  canChange,
+  version,
+  changed,
+}: {
+  session: Session;
+  call: Call;
+  canChange: boolean;
+  version: number;
+  changed: () => void;
+}) {
+  const [zone, setZone] = useState("");
+  const [state, setState] = useState<"" | "true" | "false">("");
+  const [status, setStatus] = useState<WriteState>({ state: "idle" });
+  const pageSize = useMemo(() => pageSizeFromUrl(), []);
+  const zoneFilter = parseScaled(zone, 0, 65535n);
+  const zoneError = zone.trim() !== "" && "error" in zoneFilter ? `${zoneFilter.error} (0–65535)` : undefined;
+  const query = [
+    `limit=${pageSize}`,
+    zone.trim() !== "" && "value" in zoneFilter ? `zone=${zoneFilter.value}` : "",
+    state ? `active=${state}` : "",
+  ]
+    .filter(Boolean)
+    .join("&");
+  const support = signingSupport(session);
+  const busy = !support.ok || status.state === "pending";
+  const setActive = (p: ParticipantEntry, active: boolean) =>
+    applyChange(
+      session,
+      call,
+      {
+        what: `${active ? "Reactivating" : "Deactivating"} participant ${shortHex(p.account)}`,
+        done: `Participant ${shortHex(p.account)} ${active ? "reactivated" : "deactivated"}`,
+        endpoint: `/api/participants/${p.account}/${active ? "activate" : "deactivate"}`,
+        functionName: "setParticipantActive",
+        args: [p.account, active],
+        shown: async () => (await get<ParticipantEntry>(`/api/participants/${p.account}`)).active === active,
+      },
+      setStatus,
+      changed,
+    );
+  return (
+    <section className="card" aria-labelledby="participants-title">
+      <h2 id="participants-title">Participants</h2>
+      <p className="hint">
+        Every account the registry onboarded, in address order. A deactivated participant cannot trade; a paused meter's readings
+        are refused until it is reactivated (it then reports from the next interval that starts).
+      </p>
+      <div className="form-grid">
+        <div className="field">
+          <label htmlFor="participants-zone">Only zone</label>
+          <input
+            id="participants-zone"
+            inputMode="numeric"
+            value={zone}
+            placeholder="all zones"
+            onChange={(e) => setZone(e.target.value)}
+            aria-invalid={zoneError ? true : undefined}
+            aria-describedby={zoneError ? "participants-zone-error" : undefined}
+          />
+          {zoneError ? (
+            <p id="participants-zone-error" className="field-error">
+              Only zone: {zoneError}
+            </p>
+          ) : null}
+        </div>
+        <div className="field">
+          <label htmlFor="participants-state">State</label>
+          <select id="participants-state" value={state} onChange={(e) => setState(e.target.value as "" | "true" | "false")}>
+            <option value="">all</option>
+            <option value="true">active only</option>
+            <option value="false">deactivated only</option>
+          </select>
+        </div>
+      </div>
+      <WriteStatus status={status} id="participant-status" />
+      {/* A new filter starts again at the first page. */}
+      <ParticipantTable
+        key={query}
+        query={query}
+        filtered={Boolean(zone || state)}
+        pageSize={pageSize}
+        call={call}
+        version={version}
+        canChange={canChange}
+        busy={busy}
+        onActive={(p, active) => void setActive(p, active)}
+        onMeter={(meterId, active) => void applyChange(session, call, meterChange(meterId, active), setStatus, changed)}
+      />
+    </section>
+  );
+}
+
+function ParticipantTable({
+  query,
+  filtered,
+  pageSize,
+  call,
+  version,
+  canChange,
+  busy,
+  onActive,
+  onMeter,
+}: {
+  query: string;
+  filtered: boolean;
+  pageSize: number;
+  call: Call;
+  version: number;
+  canChange: boolean;
+  busy: boolean;
+  onActive: (p: ParticipantEntry, active: boolean) => void;
+  onMeter: (meterId: number, active: boolean) => void;
+}) {
+  // With the caller's session: operators see the households' display names.
+  const pages = useCursorPages<ParticipantPage>(
+    (after) =>
+      call<{ participants: ParticipantEntry[]; nextAfter: string | null }>(
+        `/api/participants?${query}${after ? `&after=${after}` : ""}`,
+      ).then((r) => ({ items: r.participants, nextBefore: r.nextAfter })),
+    [call, query, version],
+  );
+  const rows = pages.data?.items;
+  return (
+    <>
+      {pages.error ? <ErrorBox title="Could not load the participants" error={pages.error} onRetry={pages.reload} /> : null}
+      {!rows && pages.loading ? <Loading what="participants" /> : null}
+      {rows && rows.length === 0 && pages.index === 0 ? (
+        <Empty>{filtered ? "No participant matches these filters." : "No participant is registered yet."}</Empty>
+      ) : null}
+      {rows && rows.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid="participants">
+            <caption className="sr-only">Participants, their meters and when they were registered</caption>
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Name</th>
+                <th scope="col">Zone</th>
+                <th scope="col">State</th>
+                <th scope="col">Meters</th>
+                <th scope="col">Registered</th>
+                {canChange ? <th scope="col">Action</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((p) => (
+                <tr key={p.account} data-account={p.account}>
+                  <td className="mono" title={p.account}>
+                    {shortHex(p.account)}
+                  </td>
+                  <td data-testid="participant-name">{p.displayName ?? "–"}</td>
+                  <td data-testid="participant-zone">{p.zone}</td>
+                  <td data-testid="participant-state">{p.active ? "active" : "deactivated"}</td>
+                  <td>
+                    {p.meters.length === 0 ? "none" : null}
+                    <ul className="meter-list">
+                      {p.meters.map((m) => (
+                        <li key={m.meterId} data-meter={m.meterId}>
+                          <span data-testid="participant-meter">
+                            #{m.meterId} {m.active ? "active" : "paused"}
+                          </span>
+                          {canChange ? (
+                            <>
+                              {" "}
+                              <MeterButton
+                                meterId={m.meterId}
+                                active={m.active}
+                                disabled={busy}
+                                onClick={() => onMeter(m.meterId, !m.active)}
+                              />
+                            </>
+                          ) : null}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td data-testid="participant-registered">
+                    {p.registeredAt ? dateTime(p.registeredAt) : "–"}
+                    <span className="hint"> · block {p.registeredBlock}</span>
+                  </td>
+                  {canChange ? (
+                    <td>
+                      <button
+                        type="button"
+                        className="secondary"
+                        disabled={busy}
+                        onClick={() => onActive(p, !p.active)}
+                        aria-label={`${p.active ? "Deactivate" : "Reactivate"} participant ${p.account}`}
+                      >
+                        {p.active ? "Deactivate" : "Reactivate"}
+                      </button>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {/* Address order: "newer" and "older" would mislead here. */}
+      <Pager
+        id="participants"
+        what="participants"
+        pages={pages}
+        pageSize={pageSize}
+        labels={{ newer: "Previous", older: "Next" }}
+      />
+    </>
+  );
+}
+
+function Meters({
+  session,
+  call,
+  canPause,
+  version,
+  changed,
+}: {
+  session: Session;
+  call: Call;
+  canPause: boolean;
+  version: number;
+  changed: () => void;
+}) {
+  const meters = useLoad(() => get<{ meters: Meter[] }>("/api/meters?limit=500").then((r) => r.meters), [version]);
   const [status, setStatus] = useState<WriteState>({ state: "idle" });
   const support = signingSupport(session);
-  const pause = async (m: Meter) => {
-    const what = `Pausing meter ${m.meterId}`;
-    setStatus({ state: "pending", what });
-    try {
-      const r = await signAndRelay(session, call, {
-        endpoint: `/api/meters/${m.meterId}/deactivate`,
-        method: "POST",
-        contract: "registry",
-        abi: communityRegistryAbi,
-        functionName: "deactivateMeter",
-        args: [m.meterId],
-      });
-      setStatus({ state: "done", what: `Meter ${m.meterId} paused`, hash: r.hash, blockNumber: r.blockNumber });
-      for (let i = 0; i < 20; i++) {
-        const now = await get<{ meters: Meter[] }>("/api/meters?limit=500");
-        if (now.meters.find((x) => x.meterId === m.meterId)?.active === false) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      meters.reload();
-    } catch (error) {
-      setStatus({ state: "failed", what, error: describeError(error) });
-    }
-  };
   return (
     <section className="card" aria-labelledby="meters-title">
       <div className="title-row">
@@ -373,19 +664,12 @@ function Meters({ session, call, canPause }: { session: Session; call: Call; can
                   <td data-testid="meter-state">{m.active ? "active" : "paused"}</td>
                   {canPause ? (
                     <td>
-                      {m.active ? (
-                        <button
-                          type="button"
-                          className="secondary"
-                          disabled={!support.ok || status.state === "pending"}
-                          onClick={() => void pause(m)}
-                          aria-label={`Pause meter ${m.meterId}`}
-                        >
-                          Pause
-                        </button>
-                      ) : (
-                        "–"
-                      )}
+                      <MeterButton
+                        meterId={m.meterId}
+                        active={m.active}
+                        disabled={!support.ok || status.state === "pending"}
+                        onClick={() => void applyChange(session, call, meterChange(m.meterId, !m.active), setStatus, changed)}
+                      />
                     </td>
                   ) : null}
                 </tr>
@@ -398,7 +682,7 @@ function Meters({ session, call, canPause }: { session: Session; call: Call; can
   );
 }
 
-function Tariffs({ session, call }: { session: Session; call: Call }) {
+function Tariffs({ session, call, changed }: { session: Session; call: Call; changed: () => void }) {
   type T = { feedInMicroPerKwh: string; retailMicroPerKwh: string; blockNumber: string };
   const current = useLoad(() => get<{ current: T | null }>("/api/tariffs").then((r) => r.current), []);
   const [feedIn, setFeedIn] = useState<string>();
@@ -429,7 +713,15 @@ function Tariffs({ session, call }: { session: Session; call: Call }) {
         args: [{ feedInMicroPerKwh: f.value, retailMicroPerKwh: r.value }],
       });
       setStatus({ state: "done", what: "Tariffs set", hash: result.hash, blockNumber: result.blockNumber });
+      for (let i = 0; i < 20; i++) {
+        const now = await get<{ current: T | null }>("/api/tariffs");
+        if (now.current && BigInt(now.current.blockNumber) >= BigInt(result.blockNumber)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      setFeedIn(undefined);
+      setRetail(undefined);
       current.reload();
+      changed();
     } catch (error) {
       setStatus({ state: "failed", what, error: describeError(error) });
     }
@@ -457,14 +749,89 @@ function Tariffs({ session, call }: { session: Session; call: Call }) {
   );
 }
 
-function ZoneLimitsForm({ session, call }: { session: Session; call: Call }) {
-  const zones = useLoad(() => get<{ zones: ZoneLimits[] }>("/api/zones").then((r) => r.zones), []);
+type TariffPage = CursorPage<TariffChange> & { items: TariffChange[] };
+
+/** Every tariff change, newest first, a page at a time (community and grid operators). */
+function TariffHistory({ version }: { version: number }) {
+  const pageSize = useMemo(() => pageSizeFromUrl(), []);
+  const pages = useCursorPages<TariffPage>(
+    (before) =>
+      get<{ changes: TariffChange[]; nextBefore: string | null }>(
+        `/api/tariffs/history?limit=${pageSize}${before ? `&before=${before}` : ""}`,
+      ).then((r) => ({ items: r.changes, nextBefore: r.nextBefore })),
+    [version],
+  );
+  const rows = pages.data?.items;
+  return (
+    <section className="card" aria-labelledby="tariff-history-title">
+      <h2 id="tariff-history-title">Tariff history</h2>
+      {pages.error ? <ErrorBox title="Could not load the tariff history" error={pages.error} onRetry={pages.reload} /> : null}
+      {!rows && pages.loading ? <Loading what="the tariff history" /> : null}
+      {rows && rows.length === 0 && pages.index === 0 ? <Empty>No tariff change is recorded yet.</Empty> : null}
+      {rows && rows.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid="tariff-history">
+            <caption className="sr-only">Tariff changes, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Block</th>
+                <th scope="col">Feed-in</th>
+                <th scope="col">Retail</th>
+                <th scope="col">Set by</th>
+                <th scope="col">Transaction</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => (
+                <tr key={`${t.blockNumber}:${t.logIndex}`} data-block={t.blockNumber}>
+                  <td data-testid="tariff-at">{t.at ? dateTime(t.at) : "–"}</td>
+                  <td data-testid="tariff-block">{t.blockNumber}</td>
+                  <td data-testid="tariff-feedIn">{pricePerKwh(t.feedInMicroPerKwh)}</td>
+                  <td data-testid="tariff-retail">{pricePerKwh(t.retailMicroPerKwh)}</td>
+                  <td className="mono" title={t.by ?? undefined} data-testid="tariff-by">
+                    {t.by ? shortHex(t.by) : "–"}
+                  </td>
+                  <td>
+                    <Link href={`/explorer/tx/${t.txHash}`} className="mono">
+                      {shortHex(t.txHash)}
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager id="tariff-history" what="tariff changes" pages={pages} pageSize={pageSize} />
+    </section>
+  );
+}
+
+/** A zone's limits as the form shows them: caps in kWh (empty: unlimited), the fee in credits/kWh. */
+const limitInputs = (z: ZoneLimits | undefined) => ({
+  importCap: !z || z.importCapWh === UNLIMITED ? "" : toInput(z.importCapWh, 3),
+  exportCap: !z || z.exportCapWh === UNLIMITED ? "" : toInput(z.exportCapWh, 3),
+  fee: z ? toInput(z.feeMicroPerKwh, 6) : "0",
+});
+
+function ZoneLimitsForm({ session, call, version }: { session: Session; call: Call; version: number }) {
+  const zones = useLoad(() => get<{ zones: ZoneLimits[] }>("/api/zones").then((r) => r.zones), [version]);
   const [zone, setZone] = useState("0");
-  const [importCap, setImportCap] = useState("");
-  const [exportCap, setExportCap] = useState("");
-  const [fee, setFee] = useState("0");
+  // What the operator typed; undefined shows the chosen zone's current value (from /api/zones).
+  const [typed, setTyped] = useState<{ importCap?: string; exportCap?: string; fee?: string }>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<WriteState>({ state: "idle" });
+  const parsedZone = parseScaled(zone, 0, 65535n);
+  const chosen = "value" in parsedZone ? zones.data?.find((z) => BigInt(z.zone) === parsedZone.value) : undefined;
+  const current = limitInputs(chosen);
+  const importCap = typed.importCap ?? current.importCap;
+  const exportCap = typed.exportCap ?? current.exportCap;
+  const fee = typed.fee ?? current.fee;
+  const chooseZone = (text: string) => {
+    setZone(text);
+    setTyped({});
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
@@ -502,6 +869,7 @@ function ZoneLimitsForm({ session, call }: { session: Session; call: Call }) {
         if (now.zones.some((x) => x.zone === Number(z.value) && BigInt(x.blockNumber) >= BigInt(result.blockNumber))) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      setTyped({});
       zones.reload();
     } catch (error) {
       setStatus({ state: "failed", what, error: describeError(error) });
@@ -524,10 +892,7 @@ function ZoneLimitsForm({ session, call }: { session: Session; call: Call }) {
                 type="button"
                 className="link-inline"
                 onClick={() => {
-                  setZone(String(z.zone));
-                  setImportCap(z.importCapWh === UNLIMITED ? "" : toInput(z.importCapWh, 3));
-                  setExportCap(z.exportCapWh === UNLIMITED ? "" : toInput(z.exportCapWh, 3));
-                  setFee(toInput(z.feeMicroPerKwh, 6));
+                  chooseZone(String(z.zone));
                   document.getElementById("importCap")?.focus();
                 }}
                 aria-label={`Edit the limits of zone ${z.zone}`}
@@ -540,12 +905,12 @@ function ZoneLimitsForm({ session, call }: { session: Session; call: Call }) {
       ) : null}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="form-grid">
-          <Decimal id="limitZone" label="Zone" value={zone} set={setZone} error={errors.limitZone} />
+          <Decimal id="limitZone" label="Zone" value={zone} set={chooseZone} error={errors.limitZone} />
           <Decimal
             id="importCap"
             label="Import cap (kWh per interval)"
             value={importCap}
-            set={setImportCap}
+            set={(v) => setTyped((t) => ({ ...t, importCap: v }))}
             error={errors.importCap}
             hint="empty: unlimited"
           />
@@ -553,12 +918,29 @@ function ZoneLimitsForm({ session, call }: { session: Session; call: Call }) {
             id="exportCap"
             label="Export cap (kWh per interval)"
             value={exportCap}
-            set={setExportCap}
+            set={(v) => setTyped((t) => ({ ...t, exportCap: v }))}
             error={errors.exportCap}
             hint="empty: unlimited"
           />
-          <Decimal id="fee" label="Import fee (credits/kWh)" value={fee} set={setFee} error={errors.fee} />
+          <Decimal
+            id="fee"
+            label="Import fee (credits/kWh)"
+            value={fee}
+            set={(v) => setTyped((t) => ({ ...t, fee: v }))}
+            error={errors.fee}
+          />
         </div>
+        <p className="hint" data-testid="limits-current" aria-live="polite">
+          {"error" in parsedZone
+            ? "Type a zone number to see its current limits."
+            : chosen
+              ? `Zone ${chosen.zone} now: import ${chosen.importCapWh === UNLIMITED ? "unlimited" : kwh(chosen.importCapWh)}, export ${
+                  chosen.exportCapWh === UNLIMITED ? "unlimited" : kwh(chosen.exportCapWh)
+                }, fee ${pricePerKwh(chosen.feeMicroPerKwh)} (the form shows these).`
+              : zones.data
+                ? `Zone ${parsedZone.value} has no limits yet: unlimited, no fee.`
+                : "Loading the zones' current limits…"}
+        </p>
         <button type="submit" disabled={status.state === "pending"}>
           Sign and set zone limits
         </button>
