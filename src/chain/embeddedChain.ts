@@ -34,6 +34,8 @@ export type EmbeddedChainOptions = {
   checkpoints?: boolean;
   /** Keep only recent blocks in the node's memory (see startAnvil): for simulations, not for a served chain. */
   recentHistoryOnly?: boolean;
+  /** False: the block journal is not fsync'd (see openBlockJournal): for simulations, not for a served chain. */
+  syncJournal?: boolean;
   /**
    * Block gas limit of a new chain (default DEFAULT_BLOCK_GAS_LIMIT); an existing chain keeps its own.
    * Internal: the bench raises it to measure settlements larger than any real block.
@@ -100,7 +102,7 @@ export async function openEmbeddedChain(
   if (options.blockGasLimit !== undefined && options.blockGasLimit !== blockGasLimit) {
     log(`the chain in ${dataDir} keeps its block gas limit of ${blockGasLimit}`);
   }
-  const journal = openBlockJournal(join(dataDir, "blocks.jsonl"));
+  const journal = openBlockJournal(join(dataDir, "blocks.jsonl"), { sync: options.syncJournal });
   const head = journal.lastNumber;
   const start = (loadState?: string) =>
     startAnvil({

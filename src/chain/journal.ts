@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, truncateSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import type { Hex } from "viem";
 import { writeAllAndSync } from "./jsonFile.ts";
 
@@ -19,9 +19,12 @@ export type BlockJournal = {
  * durable: a block counts as acknowledged once its line is on disk, and replaying the log into a fresh
  * node rebuilds exactly the same chain. A line torn by a crash mid-write was never acknowledged; it is
  * cut off when the journal is opened.
+ * With `sync: false` the lines are written but not fsync'd: a crash of the machine (not of the process)
+ * may lose the last blocks. For simulations, which a crash restarts from the beginning anyway.
  * @example const journal = openBlockJournal(".peergrid/blocks.jsonl"); journal.append({ number: 1, timestamp: "900", txs: [] });
  */
-export function openBlockJournal(path: string): BlockJournal {
+export function openBlockJournal(path: string, options: { sync?: boolean } = {}): BlockJournal {
+  const sync = options.sync ?? true;
   const blocks: JournalBlock[] = [];
   if (existsSync(path)) {
     const text = readFileSync(path, "utf8");
@@ -49,7 +52,12 @@ export function openBlockJournal(path: string): BlockJournal {
       return lastNumber;
     },
     append(block) {
-      writeAllAndSync(fd, `${JSON.stringify(block)}\n`);
+      const line = `${JSON.stringify(block)}\n`;
+      if (sync) writeAllAndSync(fd, line);
+      else {
+        const bytes = Buffer.from(line);
+        for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      }
       lastNumber = block.number;
     },
     close() {
