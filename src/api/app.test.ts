@@ -127,6 +127,13 @@ describe.each(testStores())("API reads on %s", (_kind, open) => {
     expect(first.nextBefore).toBe(String(last - 9n));
     const second = (await get(`/api/intervals?limit=10&before=${first.nextBefore}`)).json();
     expect(second.intervals[0].interval).toBe(String(last - 10n));
+    // A last page that is exactly full ends the list: no cursor to an empty page.
+    const end = (await get(`/api/intervals?limit=2&before=${FIRST_INTERVAL + 2n}`)).json();
+    expect(end.intervals.map((i: { interval: string }) => i.interval)).toEqual([
+      String(FIRST_INTERVAL + 1n),
+      String(FIRST_INTERVAL),
+    ]);
+    expect(end.nextBefore).toBeNull();
     const noon = fixture.intervals[96] as Fixture["intervals"][number]; // 2026-06-01T12:00Z
     const detail = (await get(`/api/intervals/${noon.interval}`)).json();
     expect(detail).toMatchObject({

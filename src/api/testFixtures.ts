@@ -13,6 +13,41 @@ export async function insertRows(db: Sql, { table, columns, values }: Rows, batc
   }
 }
 
+/** The columns of a `trades` row, in the order the fixtures give them. */
+export const TRADE_COLUMNS = [
+  "interval",
+  "idx",
+  "kind",
+  "agreement_id",
+  "seller",
+  "seller_meter_id",
+  "buyer",
+  "buyer_meter_id",
+  "energy_wh",
+  "seller_price_micro_per_kwh",
+  "buyer_price_micro_per_kwh",
+  "seller_received_micro",
+  "buyer_paid_micro",
+  "token_id",
+  "block_number",
+];
+
+/** The columns of an `agreement_log` row, in the order the fixtures give them. */
+export const AGREEMENT_LOG_COLUMNS = [
+  "id",
+  "event",
+  "seller",
+  "buyer",
+  "max_wh_per_interval",
+  "price_micro_per_kwh",
+  "start_interval",
+  "end_interval",
+  "notice_intervals",
+  "by_account",
+  "block_number",
+  "log_index",
+];
+
 export type FixtureOptions = {
   /** Household accounts (lower-case); every fourth (index % 4 === 0) has no PV. */
   households: readonly string[];
@@ -367,41 +402,12 @@ export async function insertIndexFixture(db: Db, o: FixtureOptions): Promise<Fix
     });
     await insertRows(t, {
       table: "trades",
-      columns: [
-        "interval",
-        "idx",
-        "kind",
-        "agreement_id",
-        "seller",
-        "seller_meter_id",
-        "buyer",
-        "buyer_meter_id",
-        "energy_wh",
-        "seller_price_micro_per_kwh",
-        "buyer_price_micro_per_kwh",
-        "seller_received_micro",
-        "buyer_paid_micro",
-        "token_id",
-        "block_number",
-      ],
+      columns: TRADE_COLUMNS,
       values: tradeRows,
     });
     await insertRows(t, {
       table: "agreement_log",
-      columns: [
-        "id",
-        "event",
-        "seller",
-        "buyer",
-        "max_wh_per_interval",
-        "price_micro_per_kwh",
-        "start_interval",
-        "end_interval",
-        "notice_intervals",
-        "by_account",
-        "block_number",
-        "log_index",
-      ],
+      columns: AGREEMENT_LOG_COLUMNS,
       values: agreementRows,
     });
   });

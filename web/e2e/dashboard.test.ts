@@ -251,4 +251,27 @@ describe.skipIf(!hasChromium)("the web dashboard in Chromium (sign-in, household
     await pager.getByRole("button", { name: "Newer" }).click();
     await expect.poll(shownEvents).toEqual(eventKeys(events2));
   });
+
+  it("pages the market's interval timeline with the API's cursors, to the first settled interval", async () => {
+    type Intervals = { intervals: { interval: string }[]; nextBefore: string | null };
+    const all = (await api<Intervals>("/api/intervals?limit=500")).intervals.map((i) => i.interval);
+    expect(all.length, "enough settled intervals for three pages").toBeGreaterThanOrEqual(3);
+    await h.page.goto(`${h.services.url}/market?pageSize=1`);
+    const timeline = h.page.getByTestId("timeline");
+    const shown = () => timeline.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-interval")));
+    await expect.poll(shown).toEqual(all.slice(0, 1));
+    const pager = h.page.getByRole("navigation", { name: "Pages of intervals" });
+    await pager.getByRole("button", { name: "Load older" }).click();
+    await expect.poll(shown).toEqual(all.slice(1, 2));
+    expect(await h.page.getByTestId("timeline-range").textContent()).toMatch(/^Showing intervals 2–2/);
+    // Newer goes back to the first page; then older pages follow each other to the end of the list.
+    await pager.getByRole("button", { name: "Newer" }).click();
+    await expect.poll(shown).toEqual(all.slice(0, 1));
+    for (let from = 1; from < all.length; from++) {
+      await pager.getByRole("button", { name: "Load older" }).click();
+      await expect.poll(shown).toEqual(all.slice(from, from + 1));
+    }
+    await expect.poll(() => h.page.getByTestId("timeline-range").textContent()).toContain("end of the list");
+    await capture("12-market-timeline-end");
+  });
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { savingsAgainstGridOnly } from "../../core/kpi.ts";
 import { shareBasisPoints } from "../../core/money.ts";
 import type { ApiContext, ZodApp } from "../context.ts";
+import { pageOf } from "../cursor.ts";
 import { notFound } from "../errors.ts";
 import { csvLine } from "../months.ts";
 import { requireRole } from "../roles.ts";
@@ -52,11 +53,10 @@ export function registerIntervalRoutes(app: ZodApp, ctx: ApiContext) {
         const [page] = await db.query<{ rows: IntervalJson[] }>(
           `select coalesce(json_agg(${INTERVAL_JSON_SQL} order by interval desc), '[]') as rows
            from (select * from intervals where interval < $1 order by interval desc limit $2) i`,
-          [before ?? MAX_INTERVAL, limit],
+          [before ?? MAX_INTERVAL, limit + 1],
         );
-        const rows = page?.rows ?? [];
-        const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-        return { intervals: rows, nextBefore: last ? last.interval : null };
+        const { rows, nextBefore } = pageOf(page?.rows ?? [], limit, (row) => row.interval);
+        return { intervals: rows, nextBefore };
       });
     },
   );

@@ -10,7 +10,7 @@ import { type TestDb, testStores } from "../../store/testDb.ts";
 import { buildApp } from "../app.ts";
 import { authSchema } from "../auth.ts";
 import { createLiveHub } from "../liveHub.ts";
-import { type Fixture, insertIndexFixture, insertRows } from "../testFixtures.ts";
+import { AGREEMENT_LOG_COLUMNS, type Fixture, insertIndexFixture, insertRows, TRADE_COLUMNS } from "../testFixtures.ts";
 import { bearer, signIn } from "../testSupport.ts";
 
 let dir: string;
@@ -116,41 +116,12 @@ describe.each(testStores())("paged lists and deliveries on %s", (_kind, open) =>
     await db.transaction(async (t) => {
       await insertRows(t, {
         table: "trades",
-        columns: [
-          "interval",
-          "idx",
-          "kind",
-          "agreement_id",
-          "seller",
-          "seller_meter_id",
-          "buyer",
-          "buyer_meter_id",
-          "energy_wh",
-          "seller_price_micro_per_kwh",
-          "buyer_price_micro_per_kwh",
-          "seller_received_micro",
-          "buyer_paid_micro",
-          "token_id",
-          "block_number",
-        ],
+        columns: TRADE_COLUMNS,
         values: tradeRows,
       });
       await insertRows(t, {
         table: "agreement_log",
-        columns: [
-          "id",
-          "event",
-          "seller",
-          "buyer",
-          "max_wh_per_interval",
-          "price_micro_per_kwh",
-          "start_interval",
-          "end_interval",
-          "notice_intervals",
-          "by_account",
-          "block_number",
-          "log_index",
-        ],
+        columns: AGREEMENT_LOG_COLUMNS,
         values: agreementRows,
       });
       await insertRows(t, {

@@ -20,7 +20,7 @@ import { AgreementsCard } from "./Agreements.tsx";
 import { FundsCard } from "./Funds.tsx";
 import { ProductionChart, ProfileCard, StandingOrderCard } from "./HouseholdControls.tsx";
 
-type HouseholdData = { statement: Statement; trades: Trade[]; intervals: Interval[]; account: Account };
+type HouseholdData = { statement: Statement; intervals: Interval[]; account: Account };
 
 /** The signed-in household: its latest settled day, the month, energy per interval, trades, statement. */
 export function Household({ session, renew }: { session: Session; renew: (s: Session) => void }) {
@@ -28,13 +28,12 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
   const tz = timeZone();
   const call = useMemo(() => authed(session, renew), [session, renew]);
   const data = useLoad<HouseholdData>(async () => {
-    const [statement, trades, intervals, account] = await Promise.all([
+    const [statement, intervals, account] = await Promise.all([
       call<Statement>(`/api/accounts/${me}/statements?tz=${encodeURIComponent(tz)}`),
-      call<{ trades: Trade[] }>(`/api/accounts/${me}/trades?limit=200`),
       call<{ intervals: Interval[] }>("/api/intervals?limit=24"),
       call<Account>(`/api/accounts/${me}`),
     ]);
-    return { statement, trades: trades.trades, intervals: intervals.intervals, account };
+    return { statement, intervals: intervals.intervals, account };
   }, [me, tz, call]);
   // Per-interval figures come from an endpoint of their own: the page works without them.
   const perInterval = useLoad(
@@ -115,7 +114,7 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
           ) : (
             <Loading what="production and consumption per interval" />
           )}
-          <IntervalChart data={d} me={me} tz={tz} />
+          <IntervalChart intervals={d.intervals} rows={perInterval.data ?? []} tz={tz} />
           <section aria-labelledby="month-title" className="card">
             <h2 id="month-title">Month {d.statement.month}</h2>
             <dl className="stats">
@@ -139,18 +138,13 @@ export function Household({ session, renew }: { session: Session; renew: (s: Ses
   );
 }
 
-function IntervalChart({ data, me, tz }: { data: HouseholdData; me: string; tz: string }) {
-  const intervals = [...data.intervals].reverse();
+/** Energy sold to and bought from neighbours in the community's last intervals, from the household's own rows. */
+function IntervalChart({ intervals: newestFirst, rows, tz }: { intervals: Interval[]; rows: AccountInterval[]; tz: string }) {
+  const intervals = [...newestFirst].reverse();
   if (intervals.length === 0) return null;
-  const sold = new Map<string, bigint>();
-  const bought = new Map<string, bigint>();
-  for (const t of data.trades) {
-    if (t.seller === me) sold.set(t.interval, (sold.get(t.interval) ?? 0n) + BigInt(t.energyWh));
-    if (t.buyer === me) bought.set(t.interval, (bought.get(t.interval) ?? 0n) + BigInt(t.energyWh));
-  }
-  const of = (m: Map<string, bigint>) => intervals.map((i) => (m.get(i.interval) ?? 0n).toString());
-  const soldWh = of(sold);
-  const boughtWh = of(bought);
+  const mine = new Map(rows.map((r) => [r.interval, r]));
+  const soldWh = intervals.map((i) => mine.get(i.interval)?.soldLocalWh ?? "0");
+  const boughtWh = intervals.map((i) => mine.get(i.interval)?.boughtLocalWh ?? "0");
   return (
     <section className="card" aria-labelledby="chart-household">
       <h2 className="sr-only">Energy per interval</h2>

@@ -3,6 +3,7 @@ import { type BookCurves, type BookZone, get, type Interval, type IntervalBook }
 import { Chart, kwhSeries, priceSeries } from "../Chart.tsx";
 import { clock, dateTime, kwh, percentBps, pricePerKwh, ratioBps, shortHex, sum, toPlot } from "../format.ts";
 import { useLive, useLoad } from "../hooks.ts";
+import { Pager, pageSizeFromUrl, useCursorPages } from "../paging.tsx";
 import { Link } from "../router.tsx";
 import { Empty, ErrorBox, LiveBadge, Loading, Stat, timeZone } from "../ui.tsx";
 
@@ -11,13 +12,17 @@ export function Market() {
   const tz = timeZone();
   const data = useLoad(() => get<{ intervals: Interval[] }>("/api/intervals?limit=48"), []);
   const [announcement, setAnnouncement] = useState("");
+  const [version, setVersion] = useState(0);
   const reloadSoon = useRef<ReturnType<typeof setTimeout>>(undefined);
   const live = useLive(["interval"], (_type, event) => {
     const e = event as { interval?: string; priceMicroPerKwh?: string } | undefined;
     if (e?.interval && e.priceMicroPerKwh)
       setAnnouncement(`Interval ${e.interval} settled at ${pricePerKwh(e.priceMicroPerKwh)}`);
     clearTimeout(reloadSoon.current);
-    reloadSoon.current = setTimeout(data.reload, 100);
+    reloadSoon.current = setTimeout(() => {
+      data.reload();
+      setVersion((v) => v + 1);
+    }, 100);
   });
   const intervals = data.data?.intervals ?? [];
   const ascending = [...intervals].reverse();
@@ -102,52 +107,7 @@ export function Market() {
             />
           </section>
           <BookSection intervals={intervals} />
-          <section className="card" aria-labelledby="timeline-title">
-            <h2 id="timeline-title">Interval timeline</h2>
-            <div className="table-wrap">
-              <table data-testid="timeline">
-                <caption className="sr-only">Settled intervals, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Interval</th>
-                    <th scope="col" className="num">
-                      Price
-                    </th>
-                    <th scope="col" className="num">
-                      Traded locally
-                    </th>
-                    <th scope="col" className="num">
-                      From grid
-                    </th>
-                    <th scope="col" className="num">
-                      To grid
-                    </th>
-                    <th scope="col" className="num">
-                      Trades
-                    </th>
-                    <th scope="col">Settlement</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {intervals.map((i) => (
-                    <tr key={i.interval} data-interval={i.interval}>
-                      <td>{dateTime(i.startsAt, tz)}</td>
-                      <td className="num">{pricePerKwh(i.priceMicroPerKwh)}</td>
-                      <td className="num">{kwh(sum([i.tradedWh, i.bilateralWh]))}</td>
-                      <td className="num">{kwh(i.fromGridWh)}</td>
-                      <td className="num">{kwh(i.toGridWh)}</td>
-                      <td className="num">{i.trades}</td>
-                      <td>
-                        <Link href={`/explorer/tx/${i.txHash}`} aria-label={`Settlement transaction of interval ${i.interval}`}>
-                          {shortHex(i.txHash)}
-                        </Link>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </section>
+          <Timeline tz={tz} version={version} />
         </>
       ) : null}
     </section>
@@ -551,5 +511,70 @@ function SupplyDemandChart({
         </table>
       </div>
     </figure>
+  );
+}
+
+/** Every settled interval, newest first, a page at a time (`?pageSize=N`); the shown page refreshes live. */
+function Timeline({ tz, version }: { tz: string; version: number }) {
+  const pageSize = pageSizeFromUrl(24);
+  const pages = useCursorPages(
+    async (before) => {
+      const page = await get<{ intervals: Interval[]; nextBefore: string | null }>(
+        `/api/intervals?limit=${pageSize}${before ? `&before=${before}` : ""}`,
+      );
+      return { items: page.intervals, nextBefore: page.nextBefore };
+    },
+    [pageSize, version],
+  );
+  const rows = pages.data?.items ?? [];
+  return (
+    <section className="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Interval timeline</h2>
+      {pages.error ? <ErrorBox title="Could not load the timeline" error={pages.error} onRetry={pages.reload} /> : null}
+      <div className="table-wrap">
+        <table data-testid="timeline" aria-describedby="timeline-range">
+          <caption className="sr-only">Settled intervals, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Interval</th>
+              <th scope="col" className="num">
+                Price
+              </th>
+              <th scope="col" className="num">
+                Traded locally
+              </th>
+              <th scope="col" className="num">
+                From grid
+              </th>
+              <th scope="col" className="num">
+                To grid
+              </th>
+              <th scope="col" className="num">
+                Trades
+              </th>
+              <th scope="col">Settlement</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((i) => (
+              <tr key={i.interval} data-interval={i.interval}>
+                <td>{dateTime(i.startsAt, tz)}</td>
+                <td className="num">{pricePerKwh(i.priceMicroPerKwh)}</td>
+                <td className="num">{kwh(sum([i.tradedWh, i.bilateralWh]))}</td>
+                <td className="num">{kwh(i.fromGridWh)}</td>
+                <td className="num">{kwh(i.toGridWh)}</td>
+                <td className="num">{i.trades}</td>
+                <td>
+                  <Link href={`/explorer/tx/${i.txHash}`} aria-label={`Settlement transaction of interval ${i.interval}`}>
+                    {shortHex(i.txHash)}
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager id="timeline" what="intervals" pages={pages} pageSize={pageSize} />
+    </section>
   );
 }
